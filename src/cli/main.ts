@@ -1,0 +1,70 @@
+// The CLI: a thin shell over the engine calls the extension uses too.
+import * as path from 'node:path';
+import { buildPlan, ComposeError, formatReport, writeArchive, type Plan } from '../engine';
+import { formatBytes } from '../engine/report';
+import { parseCli, USAGE } from './args';
+import { progressBar } from './progressBar';
+import { toJson } from './json';
+
+declare const PACKAGE_VERSION: string;
+
+const EXIT = { ok: 0, unresolved: 1, usage: 2, input: 3, io: 3, cancelled: 130 } as const;
+
+async function main(argv: string[]): Promise<number> {
+  const opts = parseCli(argv);
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  if (opts.version) {
+    process.stdout.write(`container-compositor ${typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : 'dev'}\n`);
+    return EXIT.ok;
+  }
+  if (opts.exes.length === 0) throw new ComposeError('usage', undefined, 'no program given: use --exe PATH (see --help)');
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const bar = progressBar();
+  try {
+    const plan = await buildPlan({
+      root: path.resolve(opts.root), exes: opts.exes, autodeps: opts.autodeps, profile: opts.profile, signal: abort.signal, onProgress: bar.update,
+    });
+    bar.done();
+    if (opts.json) process.stdout.write(JSON.stringify(toJson(plan), null, 2) + '\n');
+    else if (opts.dryRun) process.stdout.write(formatReport(plan));
+    if (plan.unresolved.length > 0 && !opts.allowMissing) {
+      reportUnresolved(plan);
+      return EXIT.unresolved;
+    }
+    if (opts.dryRun) return EXIT.ok;
+    const name = opts.copy ?? path.posix.basename(opts.exes[0]);
+    const res = await writeArchive(plan, { name, force: opts.force, gzipLevel: opts.gzipLevel, signal: abort.signal, onProgress: bar.update });
+    bar.done();
+    process.stderr.write(`wrote ${res.path} (${formatBytes(res.bytes)}; ${plan.entries.length} members, ${formatBytes(plan.totals.bytes)} uncompressed)\n`);
+    return EXIT.ok;
+  } finally {
+    bar.done();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function reportUnresolved(plan: Plan): void {
+  process.stderr.write(`error: ${plan.unresolved.length} unresolved librar${plan.unresolved.length === 1 ? 'y' : 'ies'}; nothing written (use --allow-missing to write anyway)\n`);
+  for (const u of plan.unresolved) process.stderr.write(`  ${u.soname} needed by ${u.neededBy}\n`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof ComposeError) {
+      process.stderr.write(`container-compositor: ${e.message}\n`);
+      if (e.kind === 'usage') process.stderr.write('(see --help)\n');
+      process.exitCode = EXIT[e.kind];
+    } else {
+      process.stderr.write(`container-compositor: internal error: ${e instanceof Error ? (process.env.CC_DEBUG ? e.stack : e.message) : String(e)}\n`);
+      process.exitCode = 3;
+    }
+  },
+);

@@ -1,0 +1,71 @@
+// The dry-run report: a dependency tree in lddtree's shape (who needs what, `=> path`,
+// and how it was found), then the members with sizes, totals and what is unresolved.
+import type { DepNode, Plan } from './plan';
+
+const VIA: Record<string, string> = {
+  interpreter: 'interpreter', rpath: 'RPATH', runpath: 'RUNPATH', 'ld.so.conf': 'ld.so.conf', default: 'default dirs',
+  path: 'path', loaded: 'already loaded', target: 'target',
+};
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  return `${v.toFixed(1)} ${units[u]}`;
+}
+
+export function formatTree(node: DepNode, depth = 0, lines: string[] = []): string[] {
+  const pad = '    '.repeat(depth);
+  if (depth === 0) {
+    const interp = node.needed.find((n) => n.via === 'interpreter');
+    lines.push(`${node.path ?? node.name}${interp ? ` (interpreter => ${interp.path ?? `${interp.name} NOT FOUND`})` : ''}`);
+  } else if (node.via !== 'interpreter') {
+    const chain = node.chain.length ? ` {${node.chain.map((h) => `${h.link} -> ${h.target}`).join(', ')}}` : '';
+    const where = node.path ? `${node.path} [${VIA[node.via] ?? node.via}${node.dir && node.via !== 'loaded' ? ` ${node.dir}` : ''}]${chain}` : 'not found';
+    lines.push(`${pad}${node.name} => ${where}`);
+  }
+  if (!node.repeated) for (const c of node.needed) formatTree(c, depth + 1, lines);
+  return lines;
+}
+
+export function formatReport(plan: Plan): string {
+  const out: string[] = [];
+  for (const t of plan.tree) out.push(...formatTree(t));
+  out.push('');
+  out.push(`Members (${plan.entries.length}):`);
+  for (const e of plan.entries) {
+    const size = e.type === 'file' ? formatBytes(e.size) : '-';
+    const link = e.linkTarget ? ` -> ${e.linkTarget}` : '';
+    const pkg = e.package ? `  [${e.package}${e.rule ? `, ${e.rule}` : ''}]` : '';
+    out.push(`  ${e.type.padEnd(8)} ${size.padStart(10)}  ${e.path.slice(1)}${e.type === 'dir' ? '/' : ''}${link}${pkg}`);
+  }
+  if (plan.layoutLinks.length) {
+    out.push('');
+    out.push('Layout links followed but not archived (the target provides them):');
+    for (const l of plan.layoutLinks) out.push(`  ${l.link} -> ${l.target}`);
+  }
+  if (plan.packages?.length) {
+    out.push('');
+    out.push(`Packages (${plan.packages.length}):`);
+    for (const p of [...plan.packages].sort((a, b) => b.bytes - a.bytes)) {
+      out.push(`  ${p.name.padEnd(40)} ${(p.version ?? '').padEnd(28)} ${formatBytes(p.bytes).padStart(10)}  ${p.files} files`);
+    }
+  }
+  const t = plan.totals;
+  out.push('');
+  out.push(`Totals: ${t.files} files, ${t.symlinks} symlinks, ${t.hardlinks} hardlinks, ${t.dirs} dirs, ${formatBytes(t.bytes)}`);
+  if (plan.warnings.length) {
+    out.push('');
+    out.push(`Warnings (${plan.warnings.length}):`);
+    for (const w of plan.warnings) out.push(`  ${w}`);
+  }
+  out.push('');
+  if (plan.unresolved.length === 0) out.push('Unresolved: none');
+  else {
+    out.push(`Unresolved (${plan.unresolved.length}):`);
+    for (const u of plan.unresolved) out.push(`  ${u.soname} needed by ${u.neededBy}; searched ${u.searched.join(', ') || '(nothing)'}`);
+  }
+  return out.join('\n') + '\n';
+}

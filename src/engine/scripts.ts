@@ -1,0 +1,29 @@
+// `#!` scripts as targets: the kernel runs the interpreter named on the first line, so the
+// interpreter's closure is what the script needs (plus the program `env` looks up).
+import * as path from 'node:path';
+import type { Rootfs } from './rootfs';
+
+/** The PATH a fresh shell in the target gets; used to find what `#!/usr/bin/env X` runs. */
+export const DEFAULT_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+export interface Shebang { interpreter: string; argument?: string }
+
+/** Parses the first line the way Linux does: interpreter, then one optional argument string. */
+export function parseShebang(head: Buffer): Shebang | undefined {
+  const end = head.indexOf(0x0a);
+  const line = head.subarray(2, end < 0 ? head.length : end).toString('utf8').replace(/\r$/, '').trim();
+  if (!line) return undefined;
+  const m = /^(\S+)(?:\s+(.*))?$/.exec(line);
+  if (!m || !m[1].startsWith('/')) return undefined;
+  return { interpreter: path.posix.normalize(m[1]), argument: m[2]?.trim() || undefined };
+}
+
+export async function findInPath(fs: Rootfs, name: string): Promise<string | undefined> {
+  if (!name || name.includes('/')) return name.startsWith('/') ? name : undefined;
+  for (const dir of DEFAULT_PATH) {
+    const p = `${dir}/${name}`;
+    const r = await fs.resolve(p);
+    if (r.stat?.isFile() && (r.stat.mode & 0o111) !== 0) return p;
+  }
+  return undefined;
+}
