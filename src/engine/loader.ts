@@ -145,14 +145,15 @@ export class LoaderEmulator {
   private async search(name: string, req: LoadedObject, searched: string[], out: Closure) {
     if (name.includes('/')) {
       // A NEEDED with a slash is a path; a relative one is taken from the working directory (/).
-      const p = posix.normalize(name.startsWith('/') ? name : '/' + name);
+      // Not normalised: `..` must be applied after following links, which resolve() does.
+      const p = name.startsWith('/') ? name : '/' + name;
       searched.push(p);
       const r = await this.candidate(p, req, out);
       return r && r !== 'fatal' ? { ...r, via: 'path' as FoundVia, dir: posix.dirname(p) } : undefined;
     }
     for (const { dir, via } of await this.searchDirs(req)) {
       searched.push(dir);
-      const p = posix.join(dir, name);
+      const p = dir.endsWith('/') ? dir + name : `${dir}/${name}`;
       const r = await this.candidate(p, req, out);
       if (r === 'fatal') return undefined;
       if (r) return { ...r, via, dir };
@@ -168,7 +169,9 @@ export class LoaderEmulator {
       if (list === undefined) return;
       for (const el of list.split(':')) {
         const d = expandTokens(el === '' ? '.' : el, origin, layout);
-        dirs.push({ dir: posix.normalize(d.startsWith('/') ? d : '/' + d), via });
+        // Kept as written: "$ORIGIN/../lib" through a directory symlink must take `..`
+        // from the link's target, as the kernel does, not from the string.
+        dirs.push({ dir: d.startsWith('/') ? d : '/' + d, via });
       }
     };
     if (req.elf.runpath === undefined) {
@@ -179,10 +182,15 @@ export class LoaderEmulator {
       }
     }
     add(req.elf.runpath, req.origin, 'runpath');
-    if (!(req.elf.flags1 & DF_1_NODEFLIB)) {
-      for (const d of this.conf.dirs) if (!layout.defaultDirs.includes(d)) dirs.push({ dir: d, via: 'ld.so.conf' });
-      for (const d of layout.defaultDirs) dirs.push({ dir: d, via: 'default' });
+    const nodeflib = (req.elf.flags1 & DF_1_NODEFLIB) !== 0;
+    // Under NODEFLIB glibc still consults the cache but drops any hit whose path starts
+    // with a default directory (a prefix test, so /usr/lib/foo/ is dropped too).
+    const inDefault = (d: string) => layout.defaultDirs.some((s) => (d + '/').startsWith(s + '/'));
+    for (const d of this.conf.dirs) {
+      if (layout.defaultDirs.includes(d) || (nodeflib && inDefault(d))) continue;
+      dirs.push({ dir: d, via: 'ld.so.conf' });
     }
+    if (!nodeflib) for (const d of layout.defaultDirs) dirs.push({ dir: d, via: 'default' });
     return dirs;
   }
 
