@@ -17,6 +17,6 @@ const out = 'dist/cli.js';
 if (!existsSync('node_modules/esbuild')) {
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: ['ignore', 2, 2] });
 }
-if (!existsSync(out) || statSync(out).mtimeMs < Math.max(newest('src'), newest('media'))) {
-  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: ['ignore', 2, 2] });
+if (!existsSync(out) || statSync(out).mtimeMs < Math.max(newest('src/engine'), newest('src/cli'))) {
+  execFileSync(process.execPath, ['scripts/build.mjs', '--cli'], { stdio: ['ignore', 2, 2] });
 }
