@@ -39,30 +39,26 @@ export function archiveFileName(name: string): string {
 }
 
 /**
- * The host directory for <rootfs>/tmp. A `tmp` that is a symlink is followed only when
- * the host would land where the confined resolution lands; one that leads out is refused.
+ * The host directory for <rootfs>/tmp. A `tmp` that is a symlink is followed only when the
+ * host would land where the confined resolution lands: no absolute link and no `..` above
+ * the root on the way. This is decided inside the rootfs, so a `tmp` that leads out is
+ * refused without anything outside being looked at, let alone written.
  */
 export async function outputDir(fs: Rootfs): Promise<string> {
   const hostTmp = fs.host('/tmp');
-  let st = await fs.lstat('/tmp');
-  if (!st) {
+  if (!(await fs.lstat('/tmp'))) {
     await fsp.mkdir(hostTmp, { mode: 0o1777 }).catch((e) => { throw ioError(hostTmp, e, 'cannot create'); });
     await fsp.chmod(hostTmp, 0o1777);
-    st = await fsp.lstat(hostTmp);
+    fs.forget('/tmp');
   }
   const confined = await fs.resolve('/tmp');
-  let hostReal: string;
-  try {
-    hostReal = await fsp.realpath(hostTmp);
-  } catch (e) {
-    throw new ComposeError('io', hostTmp, `cannot resolve the output directory (${(e as NodeJS.ErrnoException).code}); refusing to write`);
-  }
-  if (hostReal !== fs.host(confined.path) || !(hostReal + '/').startsWith(fs.hostRoot + '/')) {
-    const text = st.isSymbolicLink() ? ` (-> ${await fs.readlink('/tmp')})` : '';
+  if (confined.confined) {
+    const text = confined.hops.length ? ` (-> ${confined.hops.map((h) => h.target).join(' -> ')})` : '';
     throw new ComposeError('io', hostTmp, `tmp is a symlink that leads outside the root filesystem${text}; refusing to write`);
   }
   if (!confined.stat?.isDirectory()) throw new ComposeError('io', hostTmp, 'tmp is not a directory; refusing to write');
-  return hostReal;
+  // Every component of the confined path is a real directory, so the host resolves it alike.
+  return fs.host(confined.path);
 }
 
 export async function archivePathFor(root: string, name: string): Promise<string> {

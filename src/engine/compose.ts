@@ -12,6 +12,7 @@ import type { Progress } from './archive';
 import { Rootfs } from './rootfs';
 import { parseShebang, findInPath } from './scripts';
 import { applyAutodeps, type AutodepsLevel } from './autodeps';
+import type { FilterCategory } from './filters';
 
 const posix = path.posix;
 
@@ -23,6 +24,8 @@ export interface ComposeOptions {
   autodeps?: AutodepsLevel;
   /** Host path of a YAML profile. */
   profile?: string;
+  /** mezzotint's "keep this category" flags (--doc, --man...) and --invert. */
+  filterFlags?: { named: FilterCategory[]; invert: boolean };
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
 }
@@ -54,8 +57,8 @@ export async function buildPlan(opts: ComposeOptions): Promise<Plan> {
       await addClosure(builder, c);
     }
   }
-  const level = opts.autodeps ?? 'none';
-  const extra = await applyAutodeps({ fs, loader, builder, closures, level, profile: opts.profile, targets: opts.exes, signal: opts.signal, onProgress: opts.onProgress });
+  const level = opts.autodeps ?? 'default';
+  const extra = await applyAutodeps({ fs, loader, builder, closures, level, profile: opts.profile, filterFlags: opts.filterFlags, targets: opts.exes, signal: opts.signal, onProgress: opts.onProgress });
   unresolved.push(...extra.unresolved);
   warnings.push(...extra.warnings);
   const { entries, totals } = builder.finish();

@@ -25,6 +25,13 @@ const MAX_PHNUM = 4096;
 const MAX_DYNAMIC_BYTES = 1 << 20;
 const MAX_INTERP = 4096;
 const MAX_STRING = 64 * 1024;
+/** Longest DT_NEEDED/DT_SONAME worth reading: a longer name cannot be opened (PATH_MAX). */
+const MAX_NAME = 4096;
+/** More DT_NEEDED entries than any real object has; keeps a hostile table from costing minutes. */
+const MAX_NEEDED = 4096;
+const MAX_PHENTSIZE = 1024;
+/** String-table span read in one go to answer every lookup from memory. */
+const STRTAB_WINDOW = 4 << 20;
 
 export interface ElfInfo {
   /** Path used in messages (rootfs path when known). */
@@ -79,17 +86,26 @@ export async function sniff(hostPath: string): Promise<{ kind: 'elf' | 'script' 
  * at once, and the fstat check then refuses anything that is not a regular file.
  */
 async function openRegular(hostPath: string, shown: string): Promise<fsp.FileHandle> {
+  const fail = (e: unknown) => {
+    const code = (e as NodeJS.ErrnoException).code;
+    return new ElfError(shown, code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'does not exist' : `cannot open (${code ?? e})`);
+  };
+  const notRegular = (st: { isDirectory(): boolean }) =>
+    new ElfError(shown, st.isDirectory() ? 'is a directory, not an ELF file' : 'is a special file (FIFO, socket or device), not opened');
+  // stat first: opening a device can have side effects even with O_NONBLOCK (a watchdog, a tape).
+  const pre = await fsp.stat(hostPath).catch((e) => { throw fail(e); });
+  if (!pre.isFile()) throw notRegular(pre);
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(hostPath, C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ElfError(shown, code === 'EACCES' ? 'permission denied' : code === 'ENOENT' ? 'does not exist' : `cannot open (${code ?? e})`);
+    throw fail(e);
   }
+  // ...and fstat after, in case the path was swapped in between.
   const st = await fh.stat();
   if (!st.isFile()) {
     await fh.close();
-    throw new ElfError(shown, st.isDirectory() ? 'is a directory, not an ELF file' : 'is a special file (FIFO, socket or device), not opened');
+    throw notRegular(st);
   }
   return fh;
 }
@@ -159,6 +175,7 @@ async function parse(fh: fsp.FileHandle, size: number, file: string): Promise<El
   if (phnum === 0) return info; // relocatable objects and odd files: no segments, nothing to load
   const minEnt = is64 ? 56 : 32;
   if (phentsize < minEnt) throw new ElfError(file, `program header entry size ${phentsize} is smaller than ${minEnt}`);
+  if (phentsize > MAX_PHENTSIZE) throw new ElfError(file, `implausible program header entry size ${phentsize}`);
   if (phnum > MAX_PHNUM) throw new ElfError(file, `implausible program header count ${phnum}`);
   const ph = await r.bytes(phoff, phnum * phentsize, 'program header table');
   const phdrs: Phdr[] = [];
@@ -196,7 +213,10 @@ async function readDynamic(r: Reader, file: string, dyn: Phdr, loads: Phdr[], in
     const val = r.word(d, o + ent / 2);
     if (tag === DT_NULL) break;
     switch (tag) {
-      case DT_NEEDED: needed.push(val); break;
+      case DT_NEEDED:
+        if (needed.length >= MAX_NEEDED) throw new ElfError(file, `implausible number of DT_NEEDED entries (more than ${MAX_NEEDED})`);
+        needed.push(val);
+        break;
       case DT_STRTAB: strtab = val; break;
       case DT_STRSZ: strsz = val; break;
       case DT_SONAME: soname = val; break;
@@ -212,11 +232,12 @@ async function readDynamic(r: Reader, file: string, dyn: Phdr, loads: Phdr[], in
   const base = vaddrToOffset(strtab, loads);
   if (base === undefined) throw new ElfError(file, `DT_STRTAB address 0x${strtab.toString(16)} is not inside any PT_LOAD segment`);
   if (base + strsz > r.size) throw new ElfError(file, `dynamic string table (offset ${base}, ${strsz} bytes) runs past the end of the file`);
-  const str = (idx: number, what: string) => readString(r, file, base, strsz, idx, what);
-  for (const n of needed) info.needed.push(await str(n, 'DT_NEEDED'));
-  if (soname !== undefined) info.soname = await str(soname, 'DT_SONAME');
-  if (rpath !== undefined) info.rpath = await str(rpath, 'DT_RPATH');
-  if (runpath !== undefined) info.runpath = await str(runpath, 'DT_RUNPATH');
+  const strings = new StringTable(r, file, base, strsz);
+  await strings.preload([...needed, soname, rpath, runpath]);
+  for (const n of needed) info.needed.push(await strings.get(n, 'DT_NEEDED', MAX_NAME));
+  if (soname !== undefined) info.soname = await strings.get(soname, 'DT_SONAME', MAX_NAME);
+  if (rpath !== undefined) info.rpath = await strings.get(rpath, 'DT_RPATH', MAX_STRING);
+  if (runpath !== undefined) info.runpath = await strings.get(runpath, 'DT_RUNPATH', MAX_STRING);
 }
 
 /** Maps a virtual address to a file offset through the PT_LOAD segment that contains it. */
@@ -227,15 +248,53 @@ function vaddrToOffset(addr: number, loads: Phdr[]): number | undefined {
   return undefined;
 }
 
-async function readString(r: Reader, file: string, base: number, strsz: number, idx: number, what: string): Promise<string> {
-  if (idx >= strsz) throw new ElfError(file, `${what} string offset ${idx} is outside the string table (${strsz} bytes)`);
-  const limit = Math.min(strsz - idx, MAX_STRING);
-  let chunk = Math.min(256, limit);
-  for (;;) {
-    const b = await r.bytes(base + idx, chunk, `${what} string`);
-    const nul = b.indexOf(0);
-    if (nul >= 0) return b.subarray(0, nul).toString('utf8');
-    if (chunk >= limit) throw new ElfError(file, `${what} string at offset ${idx} is not NUL-terminated within the string table`);
-    chunk = Math.min(chunk * 4, limit);
+/**
+ * The dynamic string table. The span the references need is read once when it is small
+ * (it always is in real objects), so thousands of references cost one read; otherwise
+ * each string is read on its own, in growing chunks, and remembered.
+ */
+class StringTable {
+  private window?: { lo: number; buf: Buffer };
+  private memo = new Map<string, string>();
+
+  constructor(private r: Reader, private file: string, private base: number, private size: number) {}
+
+  async preload(refs: (number | undefined)[]): Promise<void> {
+    let lo = Infinity, hi = -Infinity;
+    for (const i of refs) {
+      if (i === undefined || i >= this.size) continue;
+      lo = Math.min(lo, i);
+      hi = Math.max(hi, Math.min(this.size, i + MAX_STRING));
+    }
+    if (hi > lo && hi - lo <= STRTAB_WINDOW) this.window = { lo, buf: await this.r.bytes(this.base + lo, hi - lo, 'dynamic string table') };
+  }
+
+  async get(idx: number, what: string, max: number): Promise<string> {
+    if (idx >= this.size) throw new ElfError(this.file, `${what} string offset ${idx} is outside the string table (${this.size} bytes)`);
+    const limit = Math.min(this.size - idx, max);
+    const tooLong = () => new ElfError(this.file, limit === max
+      ? `${what} string at offset ${idx} is longer than ${max} bytes`
+      : `${what} string at offset ${idx} is not NUL-terminated within the string table`);
+    if (this.window) {
+      const b = this.window.buf.subarray(idx - this.window.lo, idx - this.window.lo + limit);
+      const nul = b.indexOf(0);
+      if (nul < 0) throw tooLong();
+      return b.subarray(0, nul).toString('utf8');
+    }
+    const key = `${idx}/${max}`;
+    const known = this.memo.get(key);
+    if (known !== undefined) return known;
+    let chunk = Math.min(256, limit);
+    for (;;) {
+      const b = await this.r.bytes(this.base + idx, chunk, `${what} string`);
+      const nul = b.indexOf(0);
+      if (nul >= 0) {
+        const s = b.subarray(0, nul).toString('utf8');
+        this.memo.set(key, s);
+        return s;
+      }
+      if (chunk >= limit) throw tooLong();
+      chunk = Math.min(chunk * 4, limit);
+    }
   }
 }

@@ -29,7 +29,7 @@ export interface AddOptions {
 }
 
 export class PlanBuilder {
-  private entries = new Map<string, PlanEntry>();
+  private map = new Map<string, PlanEntry>();
   private stats = new Map<string, Stats>();
   readonly layoutLinks = new Map<string, SymlinkHop>();
   readonly warnings: string[] = [];
@@ -37,11 +37,22 @@ export class PlanBuilder {
   constructor(readonly fs: Rootfs) {}
 
   has(p: string): boolean {
-    return this.entries.has(p);
+    return this.map.has(p);
   }
 
   get(p: string): PlanEntry | undefined {
-    return this.entries.get(p);
+    return this.map.get(p);
+  }
+
+  /** Current entries (live objects: callers may annotate them). */
+  entries(): PlanEntry[] {
+    return [...this.map.values()];
+  }
+
+  /** Drops an entry (profile filters); its parents stay unless removed themselves. */
+  remove(p: string): void {
+    this.map.delete(p);
+    this.stats.delete(p);
   }
 
   /** Resolves a rootfs path and adds it, with every symlink on the way. */
@@ -69,7 +80,7 @@ export class PlanBuilder {
     }
     const st = await this.fs.lstat(hop.link);
     if (!st) return;
-    const existing = this.entries.get(hop.link);
+    const existing = this.map.get(hop.link);
     if (existing) {
       addReason(existing, `symlink on the way to ${reason}`);
       return;
@@ -79,12 +90,12 @@ export class PlanBuilder {
     entry.linkTarget = linkTarget;
     if (linkTarget !== hop.target) addReason(entry, `link text rewritten from ${hop.target} (it runs through a directory symlink)`);
     await this.addParents(hop.link, opts);
-    this.entries.set(hop.link, entry);
+    this.map.set(hop.link, entry);
   }
 
   /** Adds a canonical path that exists: file, directory, or a symlink left unfollowed. */
   async addNode(p: string, st: Stats, reason: string, opts: AddOptions): Promise<void> {
-    const existing = this.entries.get(p);
+    const existing = this.map.get(p);
     if (existing) {
       addReason(existing, reason);
       return;
@@ -101,17 +112,17 @@ export class PlanBuilder {
     const entry = this.makeEntry(p, type, st, reason, opts);
     if (type === 'symlink') entry.linkTarget = await this.rewriteLink(p, await this.fs.readlink(p));
     await this.addParents(p, opts);
-    this.entries.set(p, entry);
+    this.map.set(p, entry);
     this.stats.set(p, st);
   }
 
   private async addParents(p: string, opts: AddOptions): Promise<void> {
     for (let d = posix.dirname(p); d !== '/'; d = posix.dirname(d)) {
-      if (this.entries.has(d)) return;
+      if (this.map.has(d)) return;
       if (isLayoutAlias(d)) continue;
       const st = await this.fs.lstat(d);
       if (!st || !st.isDirectory()) continue;
-      this.entries.set(d, this.makeEntry(d, 'dir', st, 'parent directory', { rule: 'parent', package: opts.package }));
+      this.map.set(d, this.makeEntry(d, 'dir', st, 'parent directory', { rule: 'parent', package: opts.package }));
     }
   }
 
@@ -137,7 +148,7 @@ export class PlanBuilder {
 
   /** Final entries, sorted so that parents precede children; shared inodes become hardlinks. */
   finish(): { entries: PlanEntry[]; totals: PlanTotals } {
-    const entries = [...this.entries.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const entries = [...this.map.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const firstByInode = new Map<string, string>();
     for (const e of entries) {
       const st = this.stats.get(e.path);

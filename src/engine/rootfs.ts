@@ -17,6 +17,11 @@ export interface Resolution {
   hops: SymlinkHop[];
   /** lstat of the final path, undefined when it does not exist. */
   stat?: Stats;
+  /**
+   * True when confinement changed the answer: a `..` stopped at the root, or an absolute
+   * link was re-rooted. The host itself would have resolved the path somewhere else.
+   */
+  confined?: boolean;
 }
 
 export class Rootfs {
@@ -74,16 +79,18 @@ export class Rootfs {
     const hops: SymlinkHop[] = [];
     let cur = '/';
     let rest = split(p);
+    let confined = false;
     while (rest.length > 0) {
       const comp = rest.shift()!;
       if (comp === '.' || comp === '') continue;
       if (comp === '..') {
+        if (cur === '/' && hops.length > 0) confined = true;
         cur = posix.dirname(cur);
         continue;
       }
       const next = cur === '/' ? '/' + comp : cur + '/' + comp;
       const st = await this.lstat(next);
-      if (!st) return { path: posix.join(next, ...rest), hops, stat: undefined };
+      if (!st) return { path: posix.join(next, ...rest), hops, stat: undefined, confined };
       if (st.isSymbolicLink() && (rest.length > 0 || followFinal)) {
         if (hops.length >= MAX_SYMLINK_HOPS) {
           throw new ComposeError('input', p, `too many levels of symbolic links (more than ${MAX_SYMLINK_HOPS}, a loop?) at ${next}`);
@@ -91,18 +98,27 @@ export class Rootfs {
         const text = await this.readlink(next);
         hops.push({ link: next, target: text, kind: rest.length > 0 ? 'dir' : 'file' });
         // Absolute targets start again from the rootfs's root, never the host's.
-        if (text.startsWith('/')) cur = '/';
+        if (text.startsWith('/')) {
+          cur = '/';
+          confined = true;
+        }
         rest = [...split(text), ...rest];
         continue;
       }
-      if (rest.length > 0 && !st.isDirectory()) return { path: posix.join(next, ...rest), hops, stat: undefined };
+      if (rest.length > 0 && !st.isDirectory()) return { path: posix.join(next, ...rest), hops, stat: undefined, confined };
       cur = next;
     }
     const stat = cur === '/' ? await fsp.lstat(this.hostRoot) : await this.lstat(cur);
     // A final link that names a directory is still a directory link for the archive's rules.
     const last = hops[hops.length - 1];
     if (last && last.kind === 'file' && stat?.isDirectory()) last.kind = 'dir';
-    return { path: cur, hops, stat };
+    return { path: cur, hops, stat, confined };
+  }
+
+  /** Drops what is cached about a path (after the engine itself created it). */
+  forget(p: string): void {
+    this.lstatCache.delete(p);
+    this.linkCache.delete(p);
   }
 
   /** Canonical form of a rootfs path's parent directory, keeping the last component as is. */

@@ -34,7 +34,7 @@ const ENV = { PATH: '/usr/bin:/bin', LC_ALL: 'C' };
 
 export function ldd(file: string, chrootDir?: string): LddResult {
   const r = chrootDir
-    ? spawnSync('chroot', [chrootDir, '/usr/bin/ldd', file], { encoding: 'utf8', env: ENV })
+    ? spawnSync('/usr/sbin/chroot', [chrootDir, '/usr/bin/ldd', file], { encoding: 'utf8', env: ENV })
     : spawnSync('ldd', [file], { encoding: 'utf8', env: ENV });
   return parseLdd(r.stdout ?? '');
 }
