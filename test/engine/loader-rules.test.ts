@@ -79,7 +79,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     r.exe('/usr/bin/with-runpath', { runpath: '/opt/rp', needed: [a] });
     r.exe('/usr/bin/rpath-then-runpath', { rpath: '/opt/rp', needed: [a2] });
 
-    const rp = await buildPlan({ root: r.dir, exes: ['/usr/bin/with-rpath'] });
+    const rp = await buildPlan({ root: r.dir, exes: ['/usr/bin/with-rpath'], autodeps: 'none' });
     assert.deepEqual(edge(rp, '/usr/bin/with-rpath', 'liba.so.1'), { via: 'rpath', real: '/opt/rp/liba.so.1', dir: '/opt/rp' });
     // liba has no paths of its own: the executable's RPATH finds its dependencies.
     assert.deepEqual(edge(rp, '/opt/rp/liba.so.1', 'libb.so.1'), { via: 'rpath', real: '/opt/rp/libb.so.1', dir: '/opt/rp' });
@@ -87,7 +87,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     assert.deepEqual(unresolved(rp), []);
     assertGlibcAgrees(r, rp, '/usr/bin/with-rpath');
 
-    const run = await buildPlan({ root: r.dir, exes: ['/usr/bin/with-runpath'] });
+    const run = await buildPlan({ root: r.dir, exes: ['/usr/bin/with-runpath'], autodeps: 'none' });
     assert.deepEqual(edge(run, '/usr/bin/with-runpath', 'liba.so.1'), { via: 'runpath', real: '/opt/rp/liba.so.1', dir: '/opt/rp' });
     // The executable's RUNPATH is not used for liba's dependencies.
     assert.deepEqual(unresolved(run), ['libb.so.1 by /opt/rp/liba.so.1']);
@@ -95,7 +95,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     assert.ok(!files(run).includes('/opt/rp/libb2.so.1'));
     assertGlibcAgrees(r, run, '/usr/bin/with-runpath');
 
-    const mixed = await buildPlan({ root: r.dir, exes: ['/usr/bin/rpath-then-runpath'] });
+    const mixed = await buildPlan({ root: r.dir, exes: ['/usr/bin/rpath-then-runpath'], autodeps: 'none' });
     assert.deepEqual(edge(mixed, '/usr/bin/rpath-then-runpath', 'liba2.so.1'), { via: 'rpath', real: '/opt/rp/liba2.so.1', dir: '/opt/rp' });
     // liba2 has RUNPATH, so not even the executable's RPATH applies to its own NEEDED.
     assert.deepEqual(unresolved(mixed), ['libb.so.1 by /opt/rp/liba2.so.1']);
@@ -120,7 +120,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     const q = r.stub({ soname: 'libq.so.1' });
     r.exe('/opt/app/bin/prog', { runpath: '$ORIGIN/../lib:$ORIGIN/../lib2', needed: [o, q] });
 
-    const plan = await buildPlan({ root: r.dir, exes: ['/opt/app/bin/prog'] });
+    const plan = await buildPlan({ root: r.dir, exes: ['/opt/app/bin/prog'], autodeps: 'none' });
     // Search dirs built from "$ORIGIN/.." may be shown raw or cleaned; compare them canonically.
     const canon = (e: Partial<Edge>) => ({ ...e, dir: e.dir === undefined ? undefined : r.realpath(e.dir) });
     const O = '/opt/store/lib-1.0/libo.so.1';
@@ -144,7 +144,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     // while the same link text on the host would lead to /usr/lib/x86_64-linux-gnu/...
     const r = mk('flat');
     r.exe('/bin/prog');
-    const plan = await buildPlan({ root: r.dir, exes: ['/bin/prog'] });
+    const plan = await buildPlan({ root: r.dir, exes: ['/bin/prog'], autodeps: 'none' });
     const interp = plan.tree[0].needed.find((n) => n.via === 'interpreter');
     assert.equal(interp?.name, INTERP);
     assert.equal(interp?.realPath, `${LML}/ld-linux-x86-64.so.2`);
@@ -166,7 +166,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     const w = r.lib('/opt/w64/libw.so.1', { soname: 'libw.so.1' });
     assert.equal((await readElf(r.host('/opt/w32/libw.so.1'))).class, 32); // the decoy really is 32-bit
     r.exe('/usr/bin/prog', { rpath: '/opt/w32:/opt/w64', needed: [w] });
-    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'] });
+    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'], autodeps: 'none' });
     assert.deepEqual(edge(plan, '/usr/bin/prog', 'libw.so.1'), { via: 'rpath', real: '/opt/w64/libw.so.1', dir: '/opt/w64' });
     assert.ok(!files(plan).includes('/opt/w32/libw.so.1'));
     assert.deepEqual(plan.warnings, []); // skipped silently, as ld.so does
@@ -196,7 +196,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     r.exe('/usr/bin/prog', { needed });
     r.ldconfig(); // for the chroot oracle, which reads ld.so.cache; we read the conf
 
-    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'] });
+    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'], autodeps: 'none' });
     const P = '/usr/bin/prog';
     assert.deepEqual(edge(plan, P, 'libca.so.1'), { via: 'ld.so.conf', real: '/opt/ca/libca.so.1', dir: '/opt/ca' });
     assert.deepEqual(edge(plan, P, 'libcsub.so.1'), { via: 'ld.so.conf', real: '/opt/csub/libcsub.so.1', dir: '/opt/csub' });
@@ -223,7 +223,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
       fs.copyFileSync(r.built(onHost), `${H}/libdecoy.so.1`);
       fs.copyFileSync(r.built(hostOnly), `${H}/libhostonly.so.1`);
       fs.copyFileSync(r.built(marker), `${H}/libhostmarker.so.1`);
-      const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'] });
+      const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'], autodeps: 'none' });
       assert.deepEqual(edge(plan, '/usr/bin/prog', 'libdecoy.so.1'), { via: 'rpath', real: `${H}/libdecoy.so.1`, dir: H });
       assert.deepEqual(edge(plan, `${H}/libdecoy.so.1`, 'libdecoydep.so.1'), { via: 'rpath', real: `${H}/libdecoydep.so.1`, dir: H });
       assert.equal(plan.entries.find((e) => e.path === `${H}/libdecoy.so.1`)?.size, fs.statSync(r.host(`${H}/libdecoy.so.1`)).size);
@@ -244,7 +244,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     const n = r.lib(`${ML}/libn.so.1`, { soname: 'libn.so.1', nodeflib: true, runpath: '/opt/nd', needed: [def, nd] });
     assert.ok((await readElf(r.host(`${ML}/libn.so.1`))).flags1 & DF_1_NODEFLIB, 'gcc did not set DF_1_NODEFLIB');
     r.exe('/usr/bin/prog', { needed: [n] });
-    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'] });
+    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'], autodeps: 'none' });
     const N = `${LML}/libn.so.1`;
     assert.deepEqual(edge(plan, '/usr/bin/prog', 'libn.so.1'), { via: 'default', real: `${ML}/libn.so.1`, dir: LML });
     assert.deepEqual(edge(plan, N, 'libnd.so.1'), { via: 'runpath', real: '/opt/nd/libnd.so.1', dir: '/opt/nd' });
@@ -265,7 +265,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     const n = r.lib(`${ML}/libn.so.1`, { soname: 'libn.so.1', nodeflib: true, needed: [conf, sub] });
     r.exe('/usr/bin/prog', { needed: [n] });
     r.ldconfig();
-    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'] });
+    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'], autodeps: 'none' });
     const N = `${LML}/libn.so.1`;
     assert.deepEqual(edge(plan, N, 'libndconf.so.1'), { via: 'ld.so.conf', real: '/opt/ndconf/libndconf.so.1', dir: '/opt/ndconf' });
     assert.deepEqual(unresolved(plan), [`libndsub.so.1 by ${N}`]);
@@ -279,7 +279,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     const hwr = r.lib('/opt/hwr/libhwr.so.1', { soname: 'libhwr.so.1' });
     r.lib('/opt/hwr/glibc-hwcaps/x86-64-v2/libhwr.so.1', { soname: 'libhwr.so.1' });
     r.exe('/usr/bin/prog', { runpath: '/opt/hwr', needed: [hw, hwr] });
-    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'] });
+    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'], autodeps: 'none' });
     assert.deepEqual(edge(plan, '/usr/bin/prog', 'libhw.so.1'), { via: 'default', real: `${ML}/libhw.so.1`, dir: LML });
     assert.deepEqual(edge(plan, '/usr/bin/prog', 'libhwr.so.1'), { via: 'runpath', real: '/opt/hwr/libhwr.so.1', dir: '/opt/hwr' });
     assert.deepEqual(plan.entries.filter((e) => e.path.includes('glibc-hwcaps')), []);
@@ -302,13 +302,13 @@ describe('loader rules on synthetic roots built with gcc', function () {
     const A = r.lib(`${ML}/libbfsA.so.1`, { soname: 'libbfsA.so.1', runpath: '/opt/a', needed: [C] });
     r.exe('/usr/bin/bfs', { needed: [A, C] });
 
-    const reuse = await buildPlan({ root: r.dir, exes: ['/usr/bin/reuse'] });
+    const reuse = await buildPlan({ root: r.dir, exes: ['/usr/bin/reuse'], autodeps: 'none' });
     assert.deepEqual(edge(reuse, '/usr/bin/reuse', 'libP.so.1'), { via: 'runpath', real: '/opt/p/libP.so.1', dir: '/opt/p' });
     assert.deepEqual(edge(reuse, `${LML}/libQ.so.1`, 'libP.so.1'), { via: 'loaded', real: '/opt/p/libP.so.1' });
     assert.deepEqual(unresolved(reuse), []);
     assertGlibcAgrees(r, reuse, '/usr/bin/reuse');
 
-    const bfs = await buildPlan({ root: r.dir, exes: ['/usr/bin/bfs'] });
+    const bfs = await buildPlan({ root: r.dir, exes: ['/usr/bin/bfs'], autodeps: 'none' });
     assert.deepEqual(edge(bfs, '/usr/bin/bfs', 'libbfsC.so.1'), { via: 'default', real: `${ML}/libbfsC.so.1`, dir: LML });
     assert.deepEqual(edge(bfs, `${LML}/libbfsA.so.1`, 'libbfsC.so.1'), { via: 'loaded', real: `${ML}/libbfsC.so.1` });
     assert.ok(!files(bfs).includes('/opt/a/libbfsC.so.1'));
@@ -324,7 +324,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     r.copyIn(r.built(rel), '/sub/librel.so');
     r.exe('/usr/bin/prog', { needed: [abs, rel] });
     assert.deepEqual((await readElf(r.host('/usr/bin/prog'))).needed.slice(0, 2), ['/opt/slash/libabs.so', 'sub/librel.so']);
-    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'] });
+    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'], autodeps: 'none' });
     assert.deepEqual(edge(plan, '/usr/bin/prog', '/opt/slash/libabs.so'), { via: 'path', real: '/opt/slash/libabs.so', dir: '/opt/slash' });
     assert.deepEqual(edge(plan, '/usr/bin/prog', 'sub/librel.so'), { via: 'path', real: '/sub/librel.so', dir: '/sub' });
     assert.ok(!files(plan).includes(`${ML}/libabs.so`));
@@ -337,7 +337,7 @@ describe('loader rules on synthetic roots built with gcc', function () {
     r.write('/opt/t1/libtext.so.1', 'INPUT ( this is a text file that merely carries the name of a library, as linker scripts do )\n');
     const t = r.lib('/opt/t2/libtext.so.1', { soname: 'libtext.so.1' });
     r.exe('/usr/bin/prog', { rpath: '/opt/t1:/opt/t2', needed: [t] });
-    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'] });
+    const plan = await buildPlan({ root: r.dir, exes: ['/usr/bin/prog'], autodeps: 'none' });
     assert.deepEqual(plan.unresolved, [{ soname: 'libtext.so.1', neededBy: '/usr/bin/prog', searched: ['/opt/t1'] }]);
     assert.ok(plan.warnings.some((w) => w.includes('/opt/t1/libtext.so.1')), `no warning names the bad candidate: ${JSON.stringify(plan.warnings)}`);
     assert.ok(!files(plan).includes('/opt/t2/libtext.so.1'));
