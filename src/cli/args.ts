@@ -1,6 +1,7 @@
 // Command-line parsing with node:util parseArgs, using mezzotint's flag names.
 import { parseArgs } from 'node:util';
 import { AUTODEPS_LEVELS, ComposeError, type AutodepsLevel } from '../engine';
+import { CLI_FILTER_FLAGS, type FilterCategory } from '../engine/filters';
 
 export interface CliOptions {
   exes: string[];
@@ -13,6 +14,8 @@ export interface CliOptions {
   profile?: string;
   autodeps?: AutodepsLevel;
   gzipLevel: number;
+  /** mezzotint's "keep this category" flags, and --invert. */
+  filterFlags?: { named: FilterCategory[]; invert: boolean };
   help: boolean;
   version: boolean;
 }
@@ -30,6 +33,9 @@ ROOT/tmp/NAME.tar.gz, to be unpacked at / of a minimal busybox+glibc container.
   -p, --profile FILE    mezzotint-style YAML profile
       --autodeps LEVEL  ${AUTODEPS_LEVELS.join(' | ')}
       --gzip-level N    1 (fast) .. 9 (small), default 6
+      --l10n --i18n --doc --man --logs --dirs --pic --arc
+                        keep this category (the default profile removes l10n, doc,
+                        man and logs); with --invert: remove only the named ones
       --force           replace an existing archive
       --allow-missing   write even if some libraries are unresolved
   -h, --help            this text
@@ -39,7 +45,8 @@ Exit codes: 0 ok, 1 unresolved libraries, 2 usage error, 3 input or I/O error.
 `;
 
 export function parseCli(argv: string[]): CliOptions {
-  let values;
+  // Loosely typed on purpose: the filter flags are generated from CLI_FILTER_FLAGS.
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -56,6 +63,8 @@ export function parseCli(argv: string[]): CliOptions {
         profile: { type: 'string', short: 'p' },
         autodeps: { type: 'string' },
         'gzip-level': { type: 'string' },
+        ...Object.fromEntries(Object.keys(CLI_FILTER_FLAGS).map((f) => [f.slice(2), { type: 'boolean' as const }])),
+        invert: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'V' },
       },
@@ -67,13 +76,18 @@ export function parseCli(argv: string[]): CliOptions {
   if (autodeps !== undefined && !AUTODEPS_LEVELS.includes(autodeps)) {
     throw new ComposeError('usage', undefined, `--autodeps must be one of ${AUTODEPS_LEVELS.join(', ')} (got "${autodeps}")`);
   }
-  const gzipLevel = values['gzip-level'] === undefined ? 6 : Number(values['gzip-level']);
+  const gzipLevel = values['gzip-level'] === undefined ? 6 : Number(values['gzip-level'] as string);
   if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) {
     throw new ComposeError('usage', undefined, `--gzip-level must be an integer from 1 to 9`);
   }
+  const v = values as Record<string, unknown>;
+  const named = Object.entries(CLI_FILTER_FLAGS).filter(([flag]) => v[flag.slice(2)] === true).map(([, c]) => c);
+  const filterFlags = named.length || v.invert ? { named, invert: !!v.invert } : undefined;
   return {
-    exes: values.exe ?? [], root: values.root ?? '/', copy: values.copy, dryRun: !!values['dry-run'], json: !!values.json,
-    force: !!values.force, allowMissing: !!values['allow-missing'], profile: values.profile, autodeps, gzipLevel,
+    filterFlags,
+    exes: (values.exe as string[] | undefined) ?? [], root: (values.root as string | undefined) ?? '/', copy: values.copy as string | undefined,
+    dryRun: !!values['dry-run'], json: !!values.json, force: !!values.force, allowMissing: !!values['allow-missing'],
+    profile: values.profile as string | undefined, autodeps, gzipLevel,
     help: !!values.help, version: !!values.version,
   };
 }

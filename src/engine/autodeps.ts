@@ -53,8 +53,8 @@ export interface AutodepsResult {
 const PATH_DIRS = /^\/(usr\/(local\/)?)?(s?bin|games)\//;
 /** Files no program reads at run time: headers, static/dev files, desktop integration. */
 const NOT_RUNTIME = [
-  /^\/usr\/include\//, /^\/usr\/share\/(doc|doc-base|man|info|lintian|bug|bash-completion|zsh|fish|menu|applications|icons|pixmaps|metainfo|appdata|gtk-doc|help|pkgconfig|aclocal|cmake)\//,
-  /^\/usr\/lib\/([^/]+\/)?(pkgconfig|cmake)\//, /\.(a|la|h|pc)$/, /^\/usr\/share\/locale\//,
+  /^\/usr\/include\//, /^\/usr\/share\/(lintian|bug|bash-completion|zsh|fish|menu|applications|icons|pixmaps|metainfo|appdata|gtk-doc|help|pkgconfig|aclocal|cmake)\//,
+  /^\/usr\/lib\/([^/]+\/)?(pkgconfig|cmake)\//, /\.(a|la|h|pc)$/,
 ];
 
 export async function applyAutodeps(ctx: AutodepsContext): Promise<AutodepsResult> {
