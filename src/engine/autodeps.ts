@@ -61,7 +61,6 @@ export async function applyAutodeps(ctx: AutodepsContext): Promise<AutodepsResul
   const userProfile = ctx.profile ? await loadProfile(ctx.profile) : undefined;
   const profile = userProfile ?? defaultProfile();
   const out: AutodepsResult = { unresolved: [], warnings: [...profile.warnings], profile };
-  for (const h of Object.entries(profile.hooks)) if (h[1]) out.warnings.push(`profile hook "${h[0]}" was not executed: container-compositor never runs code from a profile or rootfs`);
   const fs = ctx.fs;
   const db = await detectPackageDatabase(fs.hostRoot, async (p) => (await fs.resolve(p)).path);
   const run = new Run(ctx, db, out);

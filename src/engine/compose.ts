@@ -13,6 +13,7 @@ import { Rootfs } from './rootfs';
 import { parseShebang, findInPath } from './scripts';
 import { applyAutodeps, type AutodepsLevel } from './autodeps';
 import type { FilterCategory } from './filters';
+import { loadProfile } from './profile';
 
 const posix = path.posix;
 
@@ -35,7 +36,10 @@ const VIA_WORDS: Record<string, string> = {
 };
 
 export async function buildPlan(opts: ComposeOptions): Promise<Plan> {
-  if (opts.exes.length === 0) throw new ComposeError('usage', undefined, 'no target given (use --exe PATH)');
+  // A profile's `targets` stand in when no program is named on the command line.
+  const exes = opts.exes.length > 0 ? opts.exes : opts.profile ? (await loadProfile(opts.profile)).targets : [];
+  if (exes.length === 0) throw new ComposeError('usage', undefined, 'no target given (use --exe PATH, or targets in the profile)');
+  opts = { ...opts, exes };
   const fs = await Rootfs.open(opts.root);
   const conf = await readLdSoConf(fs);
   const loader = new LoaderEmulator(fs, conf, new ElfCache(fs));
