@@ -16,11 +16,11 @@ export interface Settings {
 
 export function readSettings(scope?: vscode.Uri): Settings {
   const c = vscode.workspace.getConfiguration(SECTION, scope);
-  const autodeps = c.get<string>('autodeps', 'none');
+  const autodeps = c.get<string>('autodeps', 'default');
   const level = Math.round(Number(c.get<number>('gzipLevel', 6)));
   return {
     defaultProfile: resolveProfilePath(c.get<string>('defaultProfile', '') ?? '', scope),
-    autodeps: isAutodepsLevel(autodeps) ? autodeps : 'none',
+    autodeps: isAutodepsLevel(autodeps) ? autodeps : 'default',
     gzipLevel: Number.isFinite(level) ? Math.min(9, Math.max(0, level)) : 6,
     overwriteWithoutAsking: c.get<boolean>('overwriteWithoutAsking', false) === true,
   };

@@ -94,7 +94,8 @@ fs.writeFileSync(path.join(ws, 'notes', 'README.txt'), 'Not a root filesystem.\n
 // Workspace settings for the suites.
 fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
 fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({
-  ...(process.env.CC_FIXTURE_AUTODEPS ? { 'containerCompositor.autodeps': process.env.CC_FIXTURE_AUTODEPS } : {}),
+  // The suites assert exact closures, so they pin the level (override with CC_FIXTURE_AUTODEPS).
+  'containerCompositor.autodeps': process.env.CC_FIXTURE_AUTODEPS || 'none',
   'files.exclude': { '**/.vscode': true },
 }, null, 2) + '\n');
 console.log(`fixture: ${root} (busybox + ${libs.map(l => l.soname).join(', ')} + ${path.basename(loader)}; ${incomplete} without ${missing.join(', ')})`);
