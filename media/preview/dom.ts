@@ -29,11 +29,4 @@ export function icon(name: string, extra?: Attrs): HTMLElement {
   return h('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true', ...extra });
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
-}
+export { formatBytes } from '../../src/engine/units';

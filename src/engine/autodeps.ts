@@ -24,8 +24,8 @@ import type { Rootfs } from './rootfs';
 
 const posix = path.posix;
 
-export const AUTODEPS_LEVELS = ['none', 'default', 'tight', 'free', 'clean'] as const;
-export type AutodepsLevel = (typeof AUTODEPS_LEVELS)[number];
+import type { AutodepsLevel } from './units';
+export { AUTODEPS_LEVELS, type AutodepsLevel } from './units';
 
 export interface AutodepsContext {
   fs: Rootfs;

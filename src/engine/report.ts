@@ -1,20 +1,14 @@
 // The dry-run report: a dependency tree in lddtree's shape (who needs what, `=> path`,
 // and how it was found), then the members with sizes, totals and what is unresolved.
 import type { DepNode, Plan } from './plan';
+import { formatBytes } from './units';
 
 const VIA: Record<string, string> = {
   interpreter: 'interpreter', rpath: 'RPATH', runpath: 'RUNPATH', 'ld.so.conf': 'ld.so.conf', default: 'default dirs',
   path: 'path', loaded: 'already loaded', target: 'target',
 };
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
-  return `${v.toFixed(1)} ${units[u]}`;
-}
+export { formatBytes };
 
 export function formatTree(node: DepNode, depth = 0, lines: string[] = []): string[] {
   const pad = '    '.repeat(depth);

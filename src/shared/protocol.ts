@@ -10,8 +10,8 @@ import type { DepNode, PackageUse, PlanEntry, PlanTotals, SymlinkHop, Unresolved
 
 export const PROTOCOL_VERSION = 1;
 
-export const AUTODEPS_LEVELS = ['none', 'default', 'tight', 'free', 'clean'] as const;
-export type AutodepsLevel = (typeof AUTODEPS_LEVELS)[number];
+import { AUTODEPS_LEVELS, type AutodepsLevel } from '../engine/units';
+export { AUTODEPS_LEVELS, type AutodepsLevel };
 
 export function isAutodepsLevel(v: unknown): v is AutodepsLevel {
   return typeof v === 'string' && (AUTODEPS_LEVELS as readonly string[]).includes(v);
