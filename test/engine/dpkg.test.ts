@@ -4,13 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ComposeError } from '../../src/engine/errors';
 import { detectPackageDatabase } from '../../src/engine/packages/detect';
-import {
-  compareDebianVersions,
-  DpkgDatabase,
-  parseAlternative,
-  parseRelations,
-  parseStatus,
-} from '../../src/engine/packages/dpkg';
+import { compareDebianVersions } from '../../src/engine/packages/debVersion';
+import { DpkgDatabase } from '../../src/engine/packages/dpkg';
+import { parseAlternative, parseRelations, parseStatus } from '../../src/engine/packages/dpkgFormats';
 
 const posix = path.posix;
 

@@ -8,37 +8,25 @@ import { promisify } from 'node:util';
 import * as path from 'node:path';
 import { ComposeError, ioError } from '../errors';
 import type { Alternative, Canonicalize, PackageDatabase, PackageInfo, Relation } from './database';
+import { versionSatisfies } from './debVersion';
+import {
+  nativeArch,
+  parseAlternative,
+  parseDiversions,
+  parseStatus,
+  relationName,
+  splitArch,
+  type Diversion,
+  type Instance,
+} from './dpkgFormats';
+
+// The parsers and version comparison live in their own modules; re-exported so importers
+// of './dpkg' keep working.
+export { compareDebianVersions, versionSatisfies } from './debVersion';
+export { parseAlternative, parseDiversions, parseRelations, parseStatus } from './dpkgFormats';
+export type { Diversion, Instance } from './dpkgFormats';
 
 const posix = path.posix;
-
-/**
- * Package states whose files are unpacked and configured. "hold ok installed" and
- * "deinstall ok installed" are installed too: the first word is only the wanted action.
- */
-const INSTALLED_STATES = new Set(['installed', 'triggers-pending', 'triggers-awaited']);
-
-/** One installed package instance (one per architecture for Multi-Arch: same). */
-export interface Instance {
-  /** "name" or, for Multi-Arch: same, "name:arch" (how dpkg names its info files too). */
-  id: string;
-  name: string;
-  version: string;
-  arch: string;
-  multiArch?: string;
-  section?: string;
-  preDepends: Relation[][];
-  depends: Relation[][];
-  recommends: Relation[][];
-  provides: Relation[];
-}
-
-/** A dpkg-divert record: packages other than `by` that ship `from` have it written to `to`. */
-export interface Diversion {
-  from: string;
-  to: string;
-  /** The diverting package; undefined for a local (administrator) diversion. */
-  by?: string;
-}
 
 interface State {
   admin: string;
@@ -386,232 +374,7 @@ export class DpkgDatabase implements PackageDatabase {
   }
 }
 
-// ---- parsers (exported for tests and for the rpm side to mirror) -------------------------
-
-/** Parses var/lib/dpkg/status into installed package instances. */
-export function parseStatus(text: string, file: string): Instance[] {
-  const out: Instance[] = [];
-  for (const { fields, line } of paragraphs(text, file)) {
-    const status = (fields.get('status') ?? '').split(/\s+/);
-    if (status.length !== 3 || status[1] !== 'ok' || !INSTALLED_STATES.has(status[2])) continue;
-    const name = fields.get('package');
-    if (!name) throw new ComposeError('input', file, `line ${line}: installed entry without a Package field`);
-    const arch = fields.get('architecture') ?? 'all';
-    const multiArch = fields.get('multi-arch');
-    const where = `line ${line} (${name})`;
-    const rels = (f: string) => parseRelations(fields.get(f), file, where);
-    const section = fields.get('section');
-    out.push({
-      id: multiArch === 'same' ? `${name}:${arch}` : name,
-      name,
-      version: fields.get('version') ?? '',
-      arch,
-      multiArch,
-      // "contrib/doc" and "non-free/doc" are still the doc section.
-      section: section?.slice(section.lastIndexOf('/') + 1),
-      preDepends: rels('pre-depends'),
-      depends: rels('depends'),
-      recommends: rels('recommends'),
-      provides: rels('provides').flat(),
-    });
-  }
-  return out;
-}
-
-/** The status fields we use; the rest (long Descriptions, Conffiles) is skipped unstored. */
-const STATUS_FIELDS = new Set([
-  'package', 'status', 'version', 'architecture', 'multi-arch', 'section',
-  'depends', 'pre-depends', 'recommends', 'provides',
-]);
-
-/** Splits a deb822 text into paragraphs of lower-cased fields (continuation lines joined). */
-function* paragraphs(text: string, file: string): Generator<{ fields: Map<string, string>; line: number }> {
-  let fields: Map<string, string> | undefined;
-  let start = 0;
-  let last: string | undefined;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    if (l.trim() === '') {
-      if (fields) yield { fields, line: start };
-      fields = undefined;
-      last = undefined;
-    } else if (l[0] === ' ' || l[0] === '\t') {
-      if (!fields || !last) throw new ComposeError('input', file, `line ${i + 1}: continuation line outside a field`);
-      if (STATUS_FIELDS.has(last)) fields.set(last, fields.get(last) + '\n' + l.trim());
-    } else {
-      const c = l.indexOf(':');
-      if (c <= 0) throw new ComposeError('input', file, `line ${i + 1}: expected "Field: value"`);
-      if (!fields) {
-        fields = new Map();
-        start = i + 1;
-      }
-      last = l.slice(0, c).toLowerCase();
-      if (STATUS_FIELDS.has(last)) fields.set(last, l.slice(c + 1).trim());
-    }
-  }
-  if (fields) yield { fields, line: start };
-}
-
-const RELATION =
-  /^([A-Za-z0-9][A-Za-z0-9+.\-_]*)(?::([A-Za-z0-9-]+))?\s*(?:\(\s*(<<|<=|>=|>>|=|<|>)\s*([^\s)]+)\s*\))?\s*(?:\[[^\]]*\]\s*)?(?:<[^>]*>\s*)*$/;
-
-/** Parses "a (>= 1) | b:any, c" into groups of alternatives. */
-export function parseRelations(field: string | undefined, file: string, where: string): Relation[][] {
-  if (!field) return [];
-  return field
-    .split(',')
-    .map((g) => g.trim())
-    .filter((g) => g.length > 0)
-    .map((g) =>
-      g.split('|').map((alt) => {
-        const m = RELATION.exec(alt.trim());
-        if (!m) throw new ComposeError('input', file, `${where}: cannot parse dependency "${alt.trim()}"`);
-        const rel: Relation = { name: m[1] };
-        if (m[2]) rel.arch = m[2];
-        if (m[3]) {
-          // "<" and ">" are the obsolete spellings of "<=" and ">=".
-          rel.op = m[3] === '<' ? '<=' : m[3] === '>' ? '>=' : (m[3] as Relation['op']);
-          rel.version = m[4];
-        }
-        return rel;
-      }),
-    );
-}
-
-/** Parses var/lib/dpkg/diversions: records of three lines (from, to, package or ":"). */
-export function parseDiversions(text: string, file: string): Diversion[] {
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  if (lines.length % 3 !== 0) {
-    throw new ComposeError('input', file, `${lines.length} lines: expected records of three lines (from, to, package)`);
-  }
-  const out: Diversion[] = [];
-  for (let i = 0; i < lines.length; i += 3) {
-    const by = lines[i + 2];
-    out.push({ from: lines[i], to: lines[i + 1], by: by === ':' ? undefined : by });
-  }
-  return out;
-}
-
-/**
- * Parses one var/lib/dpkg/alternatives/<name> file: mode, master link, then pairs of
- * (slave name, slave link) up to an empty line, then for each choice its path, priority
- * and one line per slave (empty when the choice has no such slave), up to an empty line.
- */
-export function parseAlternative(name: string, text: string, file: string): Alternative {
-  const lines = text.split('\n');
-  let i = 0;
-  const next = (what: string) => {
-    if (i >= lines.length) throw new ComposeError('input', file, `line ${i + 1}: missing ${what}`);
-    return lines[i++];
-  };
-  const mode = next('mode');
-  if (mode !== 'auto' && mode !== 'manual') {
-    throw new ComposeError('input', file, `line 1: mode is "${mode}", expected auto or manual`);
-  }
-  const alt: Alternative = { name, link: next('link'), mode, slaves: [], choices: [] };
-  for (let s = next('slave name'); s !== ''; s = next('slave name')) alt.slaves.push({ name: s, link: next('slave link') });
-  while (i < lines.length) {
-    const p = next('choice');
-    if (p === '') break;
-    const prioLine = i + 1;
-    const prio = next('priority');
-    if (!/^-?\d+$/.test(prio)) throw new ComposeError('input', file, `line ${prioLine}: priority "${prio}" is not an integer`);
-    const priority = Number(prio);
-    const slaves: Record<string, string> = {};
-    for (const s of alt.slaves) {
-      const v = next(`slave value for ${s.name}`);
-      if (v) slaves[s.name] = v;
-    }
-    alt.choices.push({ path: p, priority, slaves });
-  }
-  return alt;
-}
-
-// ---- Debian versions ------------------------------------------------------------------
-
-/** Compares Debian versions ([epoch:]upstream[-revision]) as dpkg does: <0, 0 or >0. */
-export function compareDebianVersions(a: string, b: string): number {
-  const pa = splitVersion(a);
-  const pb = splitVersion(b);
-  return pa.epoch - pb.epoch || compareFragment(pa.upstream, pb.upstream) || compareFragment(pa.revision, pb.revision);
-}
-
-export function versionSatisfies(version: string, op: NonNullable<Relation['op']>, ref: string): boolean {
-  const c = compareDebianVersions(version, ref);
-  switch (op) {
-    case '<<': return c < 0;
-    case '<=': return c <= 0;
-    case '=': return c === 0;
-    case '>=': return c >= 0;
-    case '>>': return c > 0;
-  }
-}
-
-function splitVersion(v: string): { epoch: number; upstream: string; revision: string } {
-  const colon = v.indexOf(':');
-  const epoch = colon > 0 ? Number(v.slice(0, colon)) || 0 : 0;
-  const rest = colon > 0 ? v.slice(colon + 1) : v;
-  const dash = rest.lastIndexOf('-');
-  return dash >= 0 ? { epoch, upstream: rest.slice(0, dash), revision: rest.slice(dash + 1) } : { epoch, upstream: rest, revision: '' };
-}
-
-const isDigit = (s: string, i: number) => i < s.length && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57;
-
-/** Sort weight of a non-digit character: "~" before the end, letters before other symbols. */
-function weight(s: string, i: number): number {
-  if (i >= s.length || isDigit(s, i)) return 0;
-  const c = s.charCodeAt(i);
-  if (c === 126) return -1;
-  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) return c;
-  return c + 256;
-}
-
-function compareFragment(a: string, b: string): number {
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    while ((i < a.length && !isDigit(a, i)) || (j < b.length && !isDigit(b, j))) {
-      const d = weight(a, i) - weight(b, j);
-      if (d) return d;
-      i++;
-      j++;
-    }
-    while (a[i] === '0') i++;
-    while (b[j] === '0') j++;
-    let first = 0;
-    while (isDigit(a, i) && isDigit(b, j)) {
-      if (!first) first = a.charCodeAt(i) - b.charCodeAt(j);
-      i++;
-      j++;
-    }
-    if (isDigit(a, i)) return 1;
-    if (isDigit(b, j)) return -1;
-    if (first) return first;
-  }
-  return 0;
-}
-
 // ---- helpers -------------------------------------------------------------------------
-
-function relationName(r: Relation): string {
-  return r.arch ? `${r.name}:${r.arch}` : r.name;
-}
-
-function splitArch(s: string): [string, string | undefined] {
-  const c = s.indexOf(':');
-  return c < 0 ? [s, undefined] : [s.slice(0, c), s.slice(c + 1)];
-}
-
-/** dpkg's own architecture is the native one; fall back to the most common. */
-function nativeArch(insts: Instance[]): string {
-  const dpkg = insts.find((i) => i.name === 'dpkg');
-  if (dpkg && dpkg.arch !== 'all') return dpkg.arch;
-  const count = new Map<string, number>();
-  for (const i of insts) if (i.arch !== 'all') count.set(i.arch, (count.get(i.arch) ?? 0) + 1);
-  return [...count].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'all';
-}
 
 function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   const l = m.get(k);
