@@ -14,10 +14,12 @@ describe('end to end: ffmpeg from a debootstrap rootfs into busybox+glibc target
   this.timeout(30 * 60_000);
   let src: string;
   let archive: string;
+  const name = `cc-e2e-ffmpeg-${process.pid}`;
 
   before(function () {
     src = sourceRootfs();
-    archive = path.join(src, 'tmp', 'cc-e2e-ffmpeg.tar.gz');
+    // Unique per process: the cached rootfs is shared by concurrent test runs.
+    archive = path.join(src, 'tmp', `${name}.tar.gz`);
     rmSync(archive, { force: true });
   });
   after(() => rmSync(archive, { force: true }));
@@ -36,10 +38,10 @@ describe('end to end: ffmpeg from a debootstrap rootfs into busybox+glibc target
   });
 
   it('writes <rootfs>/tmp/NAME.tar.gz and refuses to replace it without --force', () => {
-    const r = runCli(['-x', '/usr/bin/ffmpeg', '-r', src, '-c', 'cc-e2e-ffmpeg']);
+    const r = runCli(['-x', '/usr/bin/ffmpeg', '-r', src, '-c', name]);
     assert.equal(r.status, 0, r.stderr);
     assert.ok(existsSync(archive));
-    const again = runCli(['-x', '/usr/bin/ffmpeg', '-r', src, '-c', 'cc-e2e-ffmpeg']);
+    const again = runCli(['-x', '/usr/bin/ffmpeg', '-r', src, '-c', name]);
     assert.equal(again.status, 3);
     assert.match(again.stderr, /already exists; use --force/);
     const list = spawnSync('tar', ['-tzf', archive], { encoding: 'utf8', maxBuffer: 1 << 26 }).stdout.split('\n').filter(Boolean);
