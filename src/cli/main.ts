@@ -20,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`container-compositor ${typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : 'dev'}\n`);
     return EXIT.ok;
   }
-  if (opts.exes.length === 0) throw new ComposeError('usage', undefined, 'no program given: use --exe PATH (see --help)');
+  if (opts.exes.length === 0 && !opts.profile) throw new ComposeError('usage', undefined, 'no program given: use --exe PATH (see --help)');
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -28,17 +28,20 @@ async function main(argv: string[]): Promise<number> {
   const bar = progressBar();
   try {
     const plan = await buildPlan({
-      root: path.resolve(opts.root), exes: opts.exes, autodeps: opts.autodeps, profile: opts.profile, signal: abort.signal, onProgress: bar.update,
+      root: path.resolve(opts.root), exes: opts.exes, autodeps: opts.autodeps, profile: opts.profile, filterFlags: opts.filterFlags, signal: abort.signal, onProgress: bar.update,
     });
     bar.done();
     if (opts.json) process.stdout.write(JSON.stringify(toJson(plan), null, 2) + '\n');
     else if (opts.dryRun) process.stdout.write(formatReport(plan));
+    // The dry-run report lists them; otherwise they go to stderr, where they explain an
+    // unresolved library (a FIFO skipped, an unreadable candidate) or a skipped file.
+    if (!opts.dryRun || opts.json) for (const w of plan.warnings) process.stderr.write(`warning: ${w}\n`);
     if (plan.unresolved.length > 0 && !opts.allowMissing) {
       reportUnresolved(plan);
       return EXIT.unresolved;
     }
     if (opts.dryRun) return EXIT.ok;
-    const name = opts.copy ?? path.posix.basename(opts.exes[0]);
+    const name = opts.copy ?? path.posix.basename(plan.targets[0]);
     const res = await writeArchive(plan, { name, force: opts.force, gzipLevel: opts.gzipLevel, signal: abort.signal, onProgress: bar.update });
     bar.done();
     process.stderr.write(`wrote ${res.path} (${formatBytes(res.bytes)}; ${plan.entries.length} members, ${formatBytes(plan.totals.bytes)} uncompressed)\n`);

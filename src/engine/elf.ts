@@ -4,6 +4,7 @@
 import { promises as fsp, constants as C } from 'node:fs';
 import { ElfError } from './errors';
 import { machineName } from './elfMachines';
+import { decodeName, encodeName } from './rootfs';
 
 export const PT_LOAD = 1;
 export const PT_DYNAMIC = 2;
@@ -93,11 +94,11 @@ async function openRegular(hostPath: string, shown: string): Promise<fsp.FileHan
   const notRegular = (st: { isDirectory(): boolean }) =>
     new ElfError(shown, st.isDirectory() ? 'is a directory, not an ELF file' : 'is a special file (FIFO, socket or device), not opened');
   // stat first: opening a device can have side effects even with O_NONBLOCK (a watchdog, a tape).
-  const pre = await fsp.stat(hostPath).catch((e) => { throw fail(e); });
+  const pre = await fsp.stat(encodeName(hostPath)).catch((e) => { throw fail(e); });
   if (!pre.isFile()) throw notRegular(pre);
   let fh: fsp.FileHandle;
   try {
-    fh = await fsp.open(hostPath, C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY);
+    fh = await fsp.open(encodeName(hostPath), C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY);
   } catch (e) {
     throw fail(e);
   }
@@ -191,7 +192,7 @@ async function parse(fh: fsp.FileHandle, size: number, file: string): Promise<El
     if (interp.filesz === 0 || interp.filesz > MAX_INTERP) throw new ElfError(file, `PT_INTERP size ${interp.filesz} is not plausible`);
     const b = await r.bytes(interp.offset, interp.filesz, 'PT_INTERP');
     const nul = b.indexOf(0);
-    info.interp = b.subarray(0, nul < 0 ? b.length : nul).toString('utf8');
+    info.interp = decodeName(b.subarray(0, nul < 0 ? b.length : nul));
     if (info.interp === '') throw new ElfError(file, 'PT_INTERP is empty');
   }
   const dyn = phdrs.find((p) => p.type === PT_DYNAMIC);
@@ -279,7 +280,7 @@ class StringTable {
       const b = this.window.buf.subarray(idx - this.window.lo, idx - this.window.lo + limit);
       const nul = b.indexOf(0);
       if (nul < 0) throw tooLong();
-      return b.subarray(0, nul).toString('utf8');
+      return decodeName(b.subarray(0, nul));
     }
     const key = `${idx}/${max}`;
     const known = this.memo.get(key);
@@ -289,7 +290,7 @@ class StringTable {
       const b = await this.r.bytes(this.base + idx, chunk, `${what} string`);
       const nul = b.indexOf(0);
       if (nul >= 0) {
-        const s = b.subarray(0, nul).toString('utf8');
+        const s = decodeName(b.subarray(0, nul));
         this.memo.set(key, s);
         return s;
       }

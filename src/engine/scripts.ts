@@ -1,7 +1,7 @@
 // `#!` scripts as targets: the kernel runs the interpreter named on the first line, so the
 // interpreter's closure is what the script needs (plus the program `env` looks up).
 import * as path from 'node:path';
-import type { Rootfs } from './rootfs';
+import { decodeName, type Rootfs } from './rootfs';
 
 /** The PATH a fresh shell in the target gets; used to find what `#!/usr/bin/env X` runs. */
 export const DEFAULT_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -11,7 +11,7 @@ export interface Shebang { interpreter: string; argument?: string }
 /** Parses the first line the way Linux does: interpreter, then one optional argument string. */
 export function parseShebang(head: Buffer): Shebang | undefined {
   const end = head.indexOf(0x0a);
-  const line = head.subarray(2, end < 0 ? head.length : end).toString('utf8').replace(/\r$/, '').trim();
+  const line = decodeName(head.subarray(2, end < 0 ? head.length : end)).replace(/\r$/, '').trim();
   if (!line) return undefined;
   const m = /^(\S+)(?:\s+(.*))?$/.exec(line);
   if (!m || !m[1].startsWith('/')) return undefined;
