@@ -87,7 +87,7 @@ async function targetClosures(fs: Rootfs, loader: LoaderEmulator, target: string
     throw new ComposeError('input', target, e instanceof ComposeError ? e.message.replace(/^[^:]*: /, '') : String(e));
   });
   if (kind === 'elf') return [await loader.closure(target, signal)];
-  if (kind === 'other') throw new ComposeError('input', target, 'is neither an ELF program nor a #! script');
+  if (kind === 'other') throw new ComposeError('input', target, res.stat.size === 0 ? 'is an empty file, not a program' : 'is neither an ELF program nor a #! script');
   const sb = parseShebang(head);
   if (!sb) throw new ComposeError('input', target, 'has a malformed #! line');
   await builder.addResolved(res, `target ${target}`, { rule: 'target' });

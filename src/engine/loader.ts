@@ -196,7 +196,18 @@ export class LoaderEmulator {
 
   /** Checks one candidate file: undefined to go on searching, 'fatal' when ld.so would stop. */
   private async candidate(p: string, req: LoadedObject, out: Closure) {
-    const res = await this.fs.resolve(p);
+    let res: Resolution;
+    try {
+      res = await this.fs.resolve(p);
+    } catch (e) {
+      // A symlink loop or an unreadable directory: open() fails there and glibc goes on
+      // to the next directory, so the search does too (with the reason kept).
+      if (e instanceof ComposeError) {
+        out.warnings.push(`${p}: ${e.message.replace(/^[^:]*: /, '')}; skipped`);
+        return undefined;
+      }
+      throw e;
+    }
     if (!res.stat) return undefined;
     if (res.stat.isDirectory()) return undefined;
     if (!res.stat.isFile()) {
@@ -207,6 +218,11 @@ export class LoaderEmulator {
     try {
       elf = await this.elves.get(res.path);
     } catch (e) {
+      if (e instanceof ElfError && /permission denied|cannot open/.test(e.message)) {
+        // An unreadable file fails open(); glibc then tries the next directory.
+        out.warnings.push(`${p}: ${e.message.replace(/^[^:]*: /, '')}; skipped`);
+        return undefined;
+      }
       if (e instanceof ElfError) {
         // glibc treats a candidate that is not ELF as fatal ("invalid ELF header").
         out.warnings.push(`${p}: ${e.message.replace(/^[^:]*: /, '')}; ld.so stops searching for ${posix.basename(p)} here`);

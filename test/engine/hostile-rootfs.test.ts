@@ -62,13 +62,15 @@ describe('hostile root filesystems', function () {
       assertCleanError(compose(r), 3, /too many levels of symbolic links/);
     });
 
-    it('a library that links to itself, or two that link to each other: clear error naming it', () => {
+    // As in glibc, a candidate that cannot be opened is skipped and the search goes on, so
+    // the library ends up unresolved (exit 1), with the reason named in a warning.
+    it('a library that links to itself, or two that link to each other: unresolved, the loop named', () => {
       const r = make();
       r.program('/usr/bin/prog', ['libself.so.1']).link(`${LIBDIR}/libself.so.1`, 'libself.so.1');
-      assertCleanError(compose(r), 3, /libself\.so\.1: too many levels of symbolic links/);
+      assertCleanError(compose(r), 1, /libself\.so\.1: too many levels of symbolic links/);
       const r2 = make();
       r2.program('/usr/bin/prog', ['liba.so.1']).link(`${LIBDIR}/liba.so.1`, 'libb.so.1').link(`${LIBDIR}/libb.so.1`, `${LIBDIR}/liba.so.1`);
-      assertCleanError(compose(r2), 3, /liba\.so\.1: too many levels of symbolic links/);
+      assertCleanError(compose(r2), 1, /liba\.so\.1: too many levels of symbolic links/);
     });
 
     it('a loop in a directory on the library path: clear error', () => {
@@ -265,12 +267,12 @@ describe('hostile root filesystems', function () {
       assertCleanError(compose(r, '/usr/bin/prog', [], asNobody), 1, /libsecret\.so\.1: permission denied/);
     });
 
-    it('an unreadable library directory: clear error naming it', () => {
+    it('an unreadable library directory: unresolved, the directory named', () => {
       const r = make();
       r.program('/usr/bin/prog', ['libsecret.so.1']).elf('/opt/private/libsecret.so.1', { soname: 'libsecret.so.1' });
       r.file('/etc/ld.so.conf.d/p.conf', '/opt/private\n');
       fs.chmodSync(r.host('/opt/private'), 0o700);
-      assertCleanError(compose(r, '/usr/bin/prog', [], asNobody), 3, /\/opt\/private\/\S+: permission denied/);
+      assertCleanError(compose(r, '/usr/bin/prog', [], asNobody), 1, /\/opt\/private\/\S+: permission denied/);
     });
 
     it('an unreadable ld.so.conf and conf dir: warnings, the run goes on', () => {
