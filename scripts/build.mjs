@@ -9,7 +9,8 @@ const watch = process.argv.includes('--watch');
 // `--cli` builds only the command line, so `npm run compose` needs nothing else.
 const cliOnly = process.argv.includes('--cli');
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
-const common = { bundle: true, sourcemap: true, logLevel: 'warning', minify: !watch, define: { PACKAGE_VERSION: JSON.stringify(pkg.version) } };
+// Source maps only in watch (development) builds: the .vsix ships no .map files.
+const common = { bundle: true, sourcemap: watch, logLevel: 'warning', minify: !watch, define: { PACKAGE_VERSION: JSON.stringify(pkg.version) } };
 
 const builds = [
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', target: 'node20', format: 'cjs' },

@@ -29,10 +29,10 @@ ROOT/tmp/NAME.tar.gz, to be unpacked at / of a minimal busybox+glibc container.
   -r, --root DIR        root filesystem (default: /)
   -c, --copy NAME       write ROOT/tmp/NAME.tar.gz (default NAME: the first program's name)
   -t, --dry-run         print the dependency tree, members and totals; write nothing
-      --json            print the plan as JSON on stdout
+      --json            print the plan as JSON on stdout (with -t, write nothing else)
   -p, --profile FILE    mezzotint-style YAML profile
       --autodeps LEVEL  ${AUTODEPS_LEVELS.join(' | ')}
-      --gzip-level N    1 (fast) .. 9 (small), default 6
+      --gzip-level N    0 (store) .. 9 (smallest), default 6
       --l10n --i18n --doc --man --logs --dirs --pic --arc
                         keep this category (the default profile removes l10n, doc,
                         man and logs); with --invert: remove only the named ones
@@ -77,8 +77,8 @@ export function parseCli(argv: string[]): CliOptions {
     throw new ComposeError('usage', undefined, `--autodeps must be one of ${AUTODEPS_LEVELS.join(', ')} (got "${autodeps}")`);
   }
   const gzipLevel = values['gzip-level'] === undefined ? 6 : Number(values['gzip-level'] as string);
-  if (!Number.isInteger(gzipLevel) || gzipLevel < 1 || gzipLevel > 9) {
-    throw new ComposeError('usage', undefined, `--gzip-level must be an integer from 1 to 9`);
+  if (!Number.isInteger(gzipLevel) || gzipLevel < 0 || gzipLevel > 9) {
+    throw new ComposeError('usage', undefined, `--gzip-level must be an integer from 0 to 9`);
   }
   const v = values as Record<string, unknown>;
   const named = Object.entries(CLI_FILTER_FLAGS).filter(([flag]) => v[flag.slice(2)] === true).map(([, c]) => c);

@@ -1,6 +1,7 @@
 // The CLI: a thin shell over the engine calls the extension uses too.
 import * as path from 'node:path';
-import { buildPlan, ComposeError, formatReport, writeArchive, type Plan } from '../engine';
+import { existsSync } from 'node:fs';
+import { archiveFileName, archivePathFor, buildPlan, ComposeError, formatReport, writeArchive, type Plan } from '../engine';
 import { formatBytes } from '../engine/report';
 import { parseCli, USAGE } from './args';
 import { progressBar } from './progressBar';
@@ -20,7 +21,17 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`container-compositor ${typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : 'dev'}\n`);
     return EXIT.ok;
   }
-  if (opts.exes.length === 0 && !opts.profile) throw new ComposeError('usage', undefined, 'no program given: use --exe PATH (see --help)');
+  if (opts.exes.length === 0 && !opts.profile) throw new ComposeError('usage', undefined, 'no program given: use --exe PATH');
+  for (const x of opts.exes) {
+    if (!x.startsWith('/')) throw new ComposeError('usage', undefined, `--exe takes an absolute path inside the rootfs (e.g. /usr/bin/${x || 'NAME'}), got ${JSON.stringify(x)}`);
+  }
+  // Fail fast, before the plan is computed: a bad name, or an archive that is in the way.
+  const early = !opts.dryRun && (opts.copy ?? opts.exes[0]);
+  if (early) {
+    const file = archiveFileName(opts.copy ?? path.posix.basename(opts.exes[0]));
+    const target = await archivePathFor(path.resolve(opts.root), file).catch(() => undefined);
+    if (target && !opts.force && existsSync(target)) throw new ComposeError('io', target, 'already exists; use --force to replace it');
+  }
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once('SIGINT', onSignal);
@@ -58,12 +69,20 @@ function reportUnresolved(plan: Plan): void {
   for (const u of plan.unresolved) process.stderr.write(`  ${u.soname} needed by ${u.neededBy}\n`);
 }
 
+// A closed pipe (`| head`) ends the run quietly; any other stdout failure (a full disk) is
+// an I/O error with its exit code, never an unhandled-error stack trace.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  process.stderr.write(`container-compositor: cannot write the output: ${e.code ?? e.message}\n`);
+  process.exit(3);
+});
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
     if (e instanceof ComposeError) {
       process.stderr.write(`container-compositor: ${e.message}\n`);
-      if (e.kind === 'usage') process.stderr.write('(see --help)\n');
+      if (e.kind === 'usage' && !/see --help/.test(e.message)) process.stderr.write('(see --help)\n');
       process.exitCode = EXIT[e.kind];
     } else {
       process.stderr.write(`container-compositor: internal error: ${e instanceof Error ? (process.env.CC_DEBUG ? e.stack : e.message) : String(e)}\n`);

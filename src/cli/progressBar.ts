@@ -14,7 +14,9 @@ export function progressBar(stream: NodeJS.WriteStream = process.stderr): { upda
       const width = Math.max(10, Math.min(40, (stream.columns ?? 80) - 50));
       const frac = p.total ? Math.min(1, p.done / p.total) : 0;
       const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
-      const detail = (p.detail ?? '').slice(-((stream.columns ?? 80) - width - 20));
+      const room = Math.max(10, (stream.columns ?? 80) - width - 24);
+      const d = p.detail ?? '';
+      const detail = d.length > room ? '…' + d.slice(-(room - 1)) : d;
       stream.write(`\r\x1b[K${p.phase.padEnd(8)} [${bar}] ${Math.round(frac * 100)}% ${detail}`);
       drawn = true;
     },

@@ -53,9 +53,10 @@ export async function buildPlan(opts: ComposeOptions): Promise<Plan> {
     throwIfAborted(opts.signal);
     opts.onProgress?.({ phase: 'resolve', done: i++, total: opts.exes.length, detail: raw });
     const target = posix.normalize('/' + raw);
-    for (const c of await targetClosures(fs, loader, target, builder, opts.signal)) {
+    const found = await targetClosures(fs, loader, target, builder, opts.signal);
+    tree.push(found.length === 1 && found[0].target === target ? found[0].tree : scriptNode(target, found));
+    for (const c of found) {
       closures.push(c);
-      tree.push(c.tree);
       unresolved.push(...c.unresolved);
       warnings.push(...c.warnings);
       await addClosure(builder, c);
@@ -66,7 +67,6 @@ export async function buildPlan(opts: ComposeOptions): Promise<Plan> {
   unresolved.push(...extra.unresolved);
   warnings.push(...extra.warnings);
   const { entries, totals } = builder.finish();
-  opts.onProgress?.({ phase: 'resolve', done: opts.exes.length, total: opts.exes.length });
   return {
     root: fs.hostRoot, targets: opts.exes, entries, unresolved: dedupeUnresolved(unresolved), totals, tree,
     layoutLinks: [...builder.layoutLinks.values()], warnings: [...new Set([...warnings, ...builder.warnings])],
@@ -101,6 +101,11 @@ async function targetClosures(fs: Rootfs, loader: LoaderEmulator, target: string
     out.push(...(await targetClosures(fs, loader, prog, builder, signal)));
   }
   return out;
+}
+
+/** The tree root for a `#!` script: the script, with its interpreter's tree(s) below. */
+function scriptNode(target: string, found: Closure[]): DepNode {
+  return { name: target, path: target, via: 'target', chain: [], needed: found.map((c) => c.tree), description: '#! script' };
 }
 
 async function addClosure(builder: PlanBuilder, c: Closure): Promise<void> {

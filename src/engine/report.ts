@@ -10,17 +10,27 @@ const VIA: Record<string, string> = {
 
 export { formatBytes };
 
+/**
+ * lddtree's shape: each library once, under the first object that needs it; an object
+ * needed again is not repeated (the JSON tree keeps every edge). Symlink chains are left to
+ * the member list, where each link appears with its target.
+ */
 export function formatTree(node: DepNode, depth = 0, lines: string[] = []): string[] {
   const pad = '    '.repeat(depth);
   if (depth === 0) {
     const interp = node.needed.find((n) => n.via === 'interpreter');
-    lines.push(`${node.path ?? node.name}${interp ? ` (interpreter => ${interp.path ?? `${interp.name} NOT FOUND`})` : ''}`);
+    const what = node.description?.startsWith('ELF') || !node.description ? '' : ` [${node.description}]`;
+    lines.push(`${node.path ?? node.name}${what}${interp ? ` (interpreter => ${interp.path ?? `${interp.name} NOT FOUND`})` : ''}`);
   } else if (node.via !== 'interpreter') {
-    const chain = node.chain.length ? ` {${node.chain.map((h) => `${h.link} -> ${h.target}`).join(', ')}}` : '';
-    const where = node.path ? `${node.path} [${VIA[node.via] ?? node.via}${node.dir && node.via !== 'loaded' ? ` ${node.dir}` : ''}]${chain}` : 'not found';
+    if (node.repeated) return lines;
+    const where = node.path ? `${node.path} [${VIA[node.via] ?? node.via}${node.dir ? ` ${node.dir}` : ''}]` : `not found (searched ${node.searched?.join(', ') || 'nothing'})`;
     lines.push(`${pad}${node.name} => ${where}`);
   }
-  if (!node.repeated) for (const c of node.needed) formatTree(c, depth + 1, lines);
+  for (const c of node.needed) {
+    // A script's interpreter (or the program env runs) is a tree of its own, indented.
+    if (c.via === 'target') lines.push(...formatTree(c, 0).map((l) => `${pad}    ${l}`));
+    else formatTree(c, depth + 1, lines);
+  }
   return lines;
 }
 
