@@ -1,0 +1,233 @@
+// The default autodeps level on real input: programs composed from the debootstrap rootfs
+// with no --autodeps flag and the default profile must not only start but do real work in
+// a busybox+glibc target (fonts, gconv, a standard library, helpers, the CA bundle), and
+// the archive must stay well below the `free` level's.
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chrootRun, makeTarget, sourceRootfs } from '../helpers/fixtures';
+import { chrootRunAsync } from '../helpers/chrootAsync';
+import { runCli } from '../helpers/cli';
+
+type Level = 'none' | 'default' | 'free';
+type Program = 'ffmpeg' | 'python3' | 'git' | 'curl';
+
+/**
+ * What the size check can honestly ask of each program, from measurements on the cached
+ * bookworm fixture (archive bytes in MiB, gzip level 6):
+ *
+ *   program   none    default   free    free/default   (default-none)/(free-none)
+ *   ffmpeg    100.7   111.6     192.1   1.72           0.12
+ *   python3     4.2    13.1      25.5   1.95           0.41
+ *   git         3.0    24.4      57.3   2.35           0.40
+ *   curl        8.0    11.2      17.4   1.55           0.34
+ *
+ * "half": the default archive is at least 2x smaller than the free one. "bound": that
+ * cannot hold because the ELF closure alone (the `none` archive) is too large a part of
+ * `free` (ffmpeg: 100.7 of 192.1 MiB; curl: 8.0 of 17.4), or, for python3, because what
+ * the default level adds is the standard library the interpreter cannot run without; so
+ * the check is that the default is smaller than free and that what it adds beyond the
+ * ELF closure is at most half of what free adds.
+ */
+const SIZE_CHECK: Record<Program, 'half' | 'bound'> = { ffmpeg: 'bound', python3: 'bound', git: 'half', curl: 'bound' };
+
+const MiB = 1024 * 1024;
+
+describe('end to end: the default autodeps level makes real programs work in busybox+glibc targets', function () {
+  this.timeout(30 * 60_000);
+  let src: string;
+  const written = new Set<string>();
+  const sizes = new Map<Program, Partial<Record<Level, number>>>();
+
+  before(function () {
+    src = sourceRootfs();
+  });
+  after(function () {
+    for (const a of written) fs.rmSync(a, { force: true });
+    const cell = (v: number | undefined) => (v === undefined ? '-' : (v / MiB).toFixed(1)).padStart(9);
+    const rows = [...sizes].map(([p, s]) => `    ${p.padEnd(9)}${cell(s.none)}${cell(s.default)}${cell(s.free)}`);
+    if (rows.length) console.log(`    archive MiB   none  default     free\n${rows.join('\n')}`);
+  });
+
+  /** Composes `exe` at `level` (no --autodeps flag for the default) and returns the archive's host path. */
+  function compose(program: Program, level: Level): string {
+    const name = `cc-t5-${program}${level === 'default' ? '' : `-${level}`}`;
+    const archive = path.join(src, 'tmp', `${name}.tar.gz`);
+    written.add(archive);
+    const r = runCli(['-x', `/usr/bin/${program}`, '-r', src, '-c', name, '--force', ...(level === 'default' ? [] : ['--autodeps', level])]);
+    assert.equal(r.status, 0, `composing ${program} at ${level}: ${r.stderr}`);
+    assert.match(r.stderr + r.stdout, /wrote .*\.tar\.gz \(/);
+    const s = sizes.get(program) ?? {};
+    s[level] = fs.statSync(archive).size;
+    sizes.set(program, s);
+    return archive;
+  }
+
+  /** A fresh target with the archive unpacked at / by GNU tar; the caller removes it. */
+  function unpacked(archive: string, layout: 'flat' | 'merged'): string {
+    const target = makeTarget(layout);
+    const r = spawnSync('tar', ['-xzf', archive, '-C', target], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return target;
+  }
+
+  function removeTarget(target: string): void {
+    fs.rmSync(fs.realpathSync(target), { recursive: true, force: true });
+  }
+
+  function sizeCheck(program: Program): void {
+    if (sizes.get(program)?.default === undefined) compose(program, 'default');
+    compose(program, 'none');
+    compose(program, 'free');
+    const { none, default: def, free } = sizes.get(program)! as Record<Level, number>;
+    const show = `${program}: none ${(none / MiB).toFixed(1)} MiB, default ${(def / MiB).toFixed(1)} MiB, free ${(free / MiB).toFixed(1)} MiB (free/default ${(free / def).toFixed(2)})`;
+    assert.ok(none < def, `the default level added nothing: ${show}`);
+    if (SIZE_CHECK[program] === 'half') {
+      assert.ok(2 * def <= free, `default is not 2x smaller than free: ${show}`);
+    } else {
+      assert.ok(def < free, `default is not smaller than free: ${show}`);
+      assert.ok(2 * (def - none) <= free - none, `default adds more than half of what free adds beyond the ELF closure: ${show}`);
+    }
+  }
+
+  describe('ffmpeg (merged target)', function () {
+    let archive: string;
+    let target: string;
+    before(function () {
+      archive = compose('ffmpeg', 'default');
+      target = unpacked(archive, 'merged');
+    });
+    after(() => target && removeTarget(target));
+
+    it('renders text with drawtext, finding a font through fontconfig', () => {
+      const png = chrootRun(target, '/usr/bin/ffmpeg -hide_banner -loglevel error -f lavfi -i color=c=black:s=160x120:d=1 -vf drawtext=text=Hello:fontcolor=white -frames:v 1 -y /tmp/out.png');
+      assert.equal(png.status, 0, png.stderr);
+      assert.ok(fs.statSync(path.join(target, 'tmp', 'out.png')).size > 100);
+      // The same frame as raw grey bytes: white text on black means some pixels are lit.
+      const raw = chrootRun(target, '/usr/bin/ffmpeg -hide_banner -loglevel error -f lavfi -i color=c=black:s=160x120:d=1 -vf drawtext=text=Hello:fontcolor=white -frames:v 1 -f rawvideo -pix_fmt gray -y /tmp/out.gray');
+      assert.equal(raw.status, 0, raw.stderr);
+      const pixels = fs.readFileSync(path.join(target, 'tmp', 'out.gray'));
+      assert.equal(pixels.length, 160 * 120);
+      assert.ok(pixels.filter((v) => v > 128).length > 20, 'no text was drawn');
+    });
+
+    it('reads a CP1252 subtitle with -sub_charenc (gconv)', () => {
+      const srt = Buffer.concat([Buffer.from('1\r\n00:00:00,000 --> 00:00:01,000\r\nCaf'), Buffer.from([0xe9]), Buffer.from(' cr'), Buffer.from([0xe8]), Buffer.from('me\r\n\r\n')]);
+      fs.writeFileSync(path.join(target, 'tmp', 'in.srt'), srt);
+      const r = chrootRun(target, '/usr/bin/ffmpeg -hide_banner -loglevel error -sub_charenc CP1252 -i /tmp/in.srt -y /tmp/out.ass');
+      assert.equal(r.status, 0, r.stderr);
+      const ass = fs.readFileSync(path.join(target, 'tmp', 'out.ass'), 'utf8');
+      assert.ok(ass.includes('Café crème'), ass);
+      assert.ok(!ass.includes('\ufffd'), ass);
+    });
+
+    it('size: default against free', () => sizeCheck('ffmpeg'));
+  });
+
+  describe('python3 (merged target)', function () {
+    it('imports json, ssl and sqlite3', () => {
+      const target = unpacked(compose('python3', 'default'), 'merged');
+      try {
+        const r = chrootRun(target, `/usr/bin/python3 -c 'import json, ssl, sqlite3; print("ok")'`);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), 'ok');
+      } finally {
+        removeTarget(target);
+      }
+    });
+
+    it('size: default against free', () => sizeCheck('python3'));
+  });
+
+  describe('git (flat target)', function () {
+    it('commits in a new repository and clones it', () => {
+      const target = unpacked(compose('git', 'default'), 'flat');
+      try {
+        const r = chrootRun(target, [
+          'set -e',
+          'mkdir /tmp/repo && cd /tmp/repo',
+          'git init -q',
+          'echo composed > hello.txt',
+          'git add hello.txt',
+          'git -c user.name=Tester -c user.email=tester@example.invalid commit -q -m first',
+          'cd /tmp',
+          'git clone -q /tmp/repo clone',
+          'git -C clone log --format=%s',
+        ].join('\n'));
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout.trim(), 'first');
+        assert.equal(fs.readFileSync(path.join(target, 'tmp', 'clone', 'hello.txt'), 'utf8'), 'composed\n');
+      } finally {
+        removeTarget(target);
+      }
+    });
+
+    it('size: default against free', () => sizeCheck('git'));
+  });
+
+  describe('curl (merged target)', function () {
+    it('fetches from a local TLS server, trusting it through the system CA bundle', async () => {
+      const target = unpacked(compose('curl', 'default'), 'merged');
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-t5-tls-'));
+      let server: https.Server | undefined;
+      try {
+        // The composed bundle must be there: it is what curl reads by default.
+        const bundle = path.join(target, 'etc', 'ssl', 'certs', 'ca-certificates.crt');
+        assert.ok(fs.lstatSync(bundle).isFile(), `${bundle} is not a regular file`);
+        assert.ok((fs.readFileSync(bundle, 'utf8').match(/BEGIN CERTIFICATE/g) ?? []).length > 50, 'the CA bundle holds almost no certificates');
+
+        const { key, cert, ca } = throwawayCertificates(dir);
+        server = https.createServer({ key, cert }, (_req, res) => res.end('hello over tls\n'));
+        const s = server;
+        await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+        // Stops by itself even if the test never gets to close it.
+        setTimeout(() => {
+          s.closeAllConnections();
+          s.close();
+        }, 5 * 60_000).unref();
+        const url = `https://localhost:${(s.address() as AddressInfo).port}/`;
+
+        // Verification is on: before the test CA is trusted, the server is refused.
+        const refused = await chrootRunAsync(target, `curl -sS --max-time 30 ${url}`);
+        assert.equal(refused.status, 60, `expected a certificate error (60), got ${refused.status}: ${refused.stderr}`);
+
+        fs.appendFileSync(bundle, '\n' + ca);
+        const r = await chrootRunAsync(target, `curl -sS --max-time 30 ${url}`);
+        assert.equal(r.status, 0, r.stderr);
+        assert.equal(r.stdout, 'hello over tls\n');
+      } finally {
+        if (server) {
+          server.closeAllConnections();
+          server.close();
+        }
+        fs.rmSync(dir, { recursive: true, force: true });
+        removeTarget(target);
+      }
+    });
+
+    it('size: default against free', () => sizeCheck('curl'));
+  });
+});
+
+/** A CA and a server certificate for localhost and 127.0.0.1 signed by it, made with the host's openssl. */
+function throwawayCertificates(dir: string): { key: string; cert: string; ca: string } {
+  const f = (n: string) => path.join(dir, n);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl('req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.crt'), '-days', '2', '-subj', '/CN=container-compositor test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  openssl('req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=localhost');
+  fs.writeFileSync(f('server.ext'), [
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    'basicConstraints=CA:FALSE',
+    'keyUsage=critical,digitalSignature',
+    'extendedKeyUsage=serverAuth',
+  ].join('\n') + '\n');
+  openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-set_serial', '1', '-days', '2',
+    '-extfile', f('server.ext'), '-out', f('server.crt'));
+  return { key: fs.readFileSync(f('server.key'), 'utf8'), cert: fs.readFileSync(f('server.crt'), 'utf8'), ca: fs.readFileSync(f('ca.crt'), 'utf8') };
+}
