@@ -19,6 +19,7 @@ export function toJson(plan: Plan) {
     layoutLinks: plan.layoutLinks,
     warnings: plan.warnings,
     ...(plan.packages ? { packages: plan.packages } : {}),
+    ...(plan.filtered !== undefined ? { filtered: plan.filtered } : {}),
     tree: plan.tree,
   };
 }

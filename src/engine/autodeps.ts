@@ -5,21 +5,25 @@
 //   tight    + every file of the packages that own those files
 //   free     + every file of their transitive Depends/Pre-Depends and installed Recommends
 //   clean    free, then the profile's filters (docs, man pages, translations, logs)
-//   default  what makes programs *work*, smallest: see selectDefault() below
+//   default  what makes programs *work*, smallest: see selectDefault() in defaultRules.ts
 //
 // Every ELF object added at any level brings its own ELF closure, so nothing added can
 // fail to load. Each added entry says which package and which rule put it there.
-import { promises as fsp, constants as C } from 'node:fs';
 import * as path from 'node:path';
 import type { Progress } from './archive';
 import { ComposeError, throwIfAborted } from './errors';
+import { PATH_DIRS, INTERPRETERS, WATCHED_SYMBOLS, isModuleDir, libraryStems, moduleRoot, scriptInterpreter, selectDefault, type Consumer } from './defaultRules';
 import { sniff } from './elf';
+import { undefinedSymbols } from './elfSymbols';
 import { filterEntries, globMatcher, resolveFilters, type FilterCategory } from './filters';
 import type { Closure, LoaderEmulator } from './loader';
 import { detectPackageDatabase } from './packages/detect';
 import type { PackageDatabase } from './packages/database';
-import type { PackageUse, PlanEntry, Unresolved } from './plan';
+import type { PackageUse, Unresolved } from './plan';
+import { addGeneratedFiles } from './generatedFiles';
+import { dependencyClosure, summarisePackages } from './packageClosure';
 import type { PlanBuilder } from './planBuilder';
+import { dropDanglingLinks, linkInPlan } from './planLinks';
 import { defaultProfile, loadProfile, type Profile } from './profile';
 import type { Rootfs } from './rootfs';
 
@@ -48,15 +52,9 @@ export interface AutodepsResult {
   warnings: string[];
   packages?: PackageUse[];
   profile?: Profile;
+  /** Entries the profile's filters and prune rules removed. */
+  filtered?: number;
 }
-
-/** Directories whose programs are other commands, not helpers of the target. */
-const PATH_DIRS = /^\/(usr\/(local\/)?)?(s?bin|games)\//;
-/** Files no program reads at run time: headers, static/dev files, desktop integration. */
-const NOT_RUNTIME = [
-  /^\/usr\/include\//, /^\/usr\/share\/(lintian|bug|bash-completion|zsh|fish|menu|applications|icons|pixmaps|metainfo|appdata|gtk-doc|help|pkgconfig|aclocal|cmake)\//,
-  /^\/usr\/lib\/([^/]+\/)?(pkgconfig|cmake)\//, /\.(a|la|h|pc)$/,
-];
 
 export async function applyAutodeps(ctx: AutodepsContext): Promise<AutodepsResult> {
   const userProfile = ctx.profile ? await loadProfile(ctx.profile) : undefined;
@@ -73,18 +71,45 @@ export async function applyAutodeps(ctx: AutodepsContext): Promise<AutodepsResul
   // The default profile's filters only apply where the level asks for a trimmed result;
   // a profile the user gave applies at every level.
   if (userProfile || ctx.filterFlags?.named.length || ctx.filterFlags?.invert || ctx.level === 'default' || ctx.level === 'clean') run.filter(profile);
+  if (db && ctx.level === 'default') await run.dropDanglingLinks();
   if (db) out.packages = await run.summarise();
   return out;
 }
 
 interface Deferred { pkg: string; file: string; elfLike: boolean; needs: Consumer }
+interface Needed { soname: string; neededBy: string }
 
 class Run {
   private closureObjects = new Set<string>();
+  /** ELF files autodeps added (modules, helpers) and the objects of their closures. */
+  private elfAdded = new Set<string>();
+  /** What each ELF-closure path (object or link on the way) was loaded as, for prune reports. */
+  private needed = new Map<string, Needed>();
+  private targets = new Set<string>();
   private imports = new Map<string, Promise<Set<string> | 'unknown'>>();
+  private executables = new Map<string, Promise<{ elf: boolean; interpreters: Set<string> }>>();
   /** Consumers found present by addDeferred ("interpreter:perl", "symbol:iconv_open"). */
   private present = new Set<string>();
-  constructor(private ctx: AutodepsContext, private db: PackageDatabase | undefined, private out: AutodepsResult) {}
+  constructor(private ctx: AutodepsContext, private db: PackageDatabase | undefined, private out: AutodepsResult) {
+    for (const c of ctx.closures) {
+      this.targets.add(c.objects[0].real);
+      for (const h of c.objects[0].resolution.hops) this.targets.add(h.link);
+      this.noteNeeded(c.objects.slice(1), c.target);
+    }
+  }
+
+  private noteNeeded(objects: Closure['objects'], root: string): void {
+    for (const o of objects) {
+      const n = { soname: o.node.name, neededBy: o.loader?.path ?? root };
+      for (const p of [o.real, ...o.resolution.hops.map((h) => h.link)]) if (!this.needed.has(p)) this.needed.set(p, n);
+    }
+  }
+
+  /** A file of the archive's ELF set: the ELF closure, or an ELF object autodeps added. */
+  private inElfSet(p: string): boolean {
+    const rule = this.ctx.builder.get(p)?.rule;
+    return rule === 'target' || rule === 'elf' || this.elfAdded.has(p);
+  }
 
   async expand(profile: Profile): Promise<void> {
     const { builder, level } = this.ctx;
@@ -101,30 +126,94 @@ class Run {
       if (found.length === 0) this.out.warnings.push(`profile package "${add}" is not installed in the rootfs`);
       found.forEach((p) => seeds.add(p));
     }
-    const closure = level === 'tight' || level === 'none' ? seeds : await this.dependencyClosure(seeds);
+    const closure = level === 'tight' || level === 'none' ? seeds : await dependencyClosure(db, seeds);
     for (const rm of profile.packages.remove) for (const p of await db.resolveDependency(rm)) closure.delete(p);
     if (level === 'none') {
       for (const add of profile.packages.add) for (const p of await db.resolveDependency(add)) await this.addPackage(p, 'profile:packages', () => true);
       return;
     }
+    // The module directories the program's libraries open: named after one of them, or
+    // holding files of a package that owns one.
+    const stems = new Set(this.ctx.closures.flatMap((c) => c.objects.slice(1).flatMap((o) => [...libraryStems(o.real), ...libraryStems(o.node.name)])));
+    const moduleDirs = new Set<string>();
+    if (level === 'default') for (const s of seeds) for (const f of await db.filesOf(s)) { const r = moduleRoot(f); if (r) moduleDirs.add(r); }
     let i = 0;
     const deferred: Deferred[] = [];
+    const data = new Map<string, string[]>();
     for (const pkg of [...closure].sort()) {
       throwIfAborted(this.ctx.signal);
       this.ctx.onProgress?.({ phase: 'packages', done: i++, total: closure.size, detail: pkg });
-      if (level === 'default') {
-        await this.addPackage(pkg, `autodeps:default`, (file, elfLike) => {
-          const choice = selectDefault(file, elfLike, targetPkgs.has(pkg), seeds.has(pkg));
-          if (typeof choice !== 'object') return choice;
-          deferred.push({ pkg, file, elfLike, needs: choice.needs });
-          return false;
-        });
-      } else await this.addPackage(pkg, `autodeps:${level}`, () => true);
+      if (level !== 'default') {
+        await this.addPackage(pkg, `autodeps:${level}`, () => true);
+        continue;
+      }
+      const role = { own: targetPkgs.has(pkg), ownsLibrary: seeds.has(pkg), moduleDirs, stems };
+      await this.addPackage(pkg, `autodeps:default`, (file, elfLike) => {
+        const choice = selectDefault(file, elfLike, role);
+        if (choice === 'data') data.set(pkg, [...(data.get(pkg) ?? []), file]);
+        else if (typeof choice === 'object') deferred.push({ pkg, file, elfLike, needs: choice.needs });
+        return choice === true;
+      });
     }
     if (level === 'default') {
       await this.addDeferred(deferred);
-      await this.addGenerated(closure);
+      // Data last: whether a package is of use depends on the ELF files taken before.
+      const rejected: [string, string][] = [];
+      for (const [pkg, files] of data) {
+        const why = seeds.has(pkg) ? 'it owns a file of the ELF closure' : await this.dataUseful(pkg);
+        for (const f of files) {
+          if (why) await this.addFile(pkg, f, false, 'autodeps:default', `file of package ${pkg} (autodeps:default), data of a package that ${why}`);
+          else rejected.push([pkg, f]);
+        }
+      }
+      await this.addGenerated(closure, async (p) => {
+        const choice = selectDefault(p, false, { own: false, ownsLibrary: true, moduleDirs, stems });
+        if (choice === false || (typeof choice === 'object' && !this.present.has(`${choice.needs.kind}:${choice.needs.name}`))) return false;
+        return !(await this.leadsToOtherCommand(p));
+      });
+      // A link of another package to data already in (/usr/lib/ssl/certs -> /etc/ssl/certs) costs nothing.
+      for (const [pkg, f] of rejected) {
+        const to = (await this.ctx.fs.lstat(f))?.isSymbolicLink() ? await linkInPlan(this.ctx.fs, builder, f) : undefined;
+        if (to) await this.addFile(pkg, f, false, 'autodeps:default', `link of package ${pkg} (autodeps:default) to ${to}, which is in the archive`);
+      }
+    } else if (level === 'free' || level === 'clean') await this.addGenerated(closure, async () => true);
+  }
+
+  /**
+   * Whether the non-ELF data of a package in the dependency closure serves the archive:
+   * when the package owns something of the ELF set, or ships no ELF file at all (a data
+   * package: fonts, configuration, time zones, the CA certificates) and the interpreters
+   * of its scripts, if any, are in the archive. Returns why, or undefined.
+   */
+  private async dataUseful(pkg: string): Promise<string | undefined> {
+    const files = await this.db!.filesOf(pkg);
+    const owned = files.find((f) => this.inElfSet(f));
+    if (owned) return `owns ${owned}, which is in the archive`;
+    const ex = await this.executablesOf(pkg, files);
+    if (ex.elf) return undefined;
+    for (const name of ex.interpreters) if (!(await this.consumerPresent({ kind: 'interpreter', name }))) return undefined;
+    return 'ships no ELF file';
+  }
+
+  /** Whether a package ships an ELF file, and which interpreters its scripts name. */
+  private executablesOf(pkg: string, files: string[]): Promise<{ elf: boolean; interpreters: Set<string> }> {
+    let found = this.executables.get(pkg);
+    if (!found) {
+      found = (async () => {
+        const out = { elf: false, interpreters: new Set<string>() };
+        for (const f of files) {
+          const st = await this.ctx.fs.lstat(f);
+          if (!st?.isFile() || ((st.mode & 0o111) === 0 && !/\.so(\.[0-9.]+)?$/.test(f))) continue;
+          const s = await sniff(this.ctx.fs.host(f)).catch(() => undefined);
+          if (s?.kind === 'elf') return { ...out, elf: true };
+          const interp = s?.kind === 'script' ? scriptInterpreter(s.head) : undefined;
+          if (interp) out.interpreters.add(interp);
+        }
+        return out;
+      })();
+      this.executables.set(pkg, found);
     }
+    return found;
   }
 
   /**
@@ -178,27 +267,6 @@ class Run {
     return undefined;
   }
 
-  /** Transitive Depends/Pre-Depends and installed Recommends; `a | b` by the first installed. */
-  private async dependencyClosure(seeds: Set<string>): Promise<Set<string>> {
-    const db = this.db!;
-    const seen = new Set(seeds);
-    const queue = [...seeds];
-    while (queue.length) {
-      const pkg = queue.shift()!;
-      const info = await db.info(pkg);
-      if (!info) continue;
-      const groups = [...(info.relations?.depends ?? []), ...(info.relations?.recommends ?? [])];
-      for (const g of groups) {
-        const hit = await db.satisfy(g, info.architecture);
-        if (hit && !seen.has(hit)) {
-          seen.add(hit);
-          queue.push(hit);
-        }
-      }
-    }
-    return seen;
-  }
-
   /** Adds the files of a package chosen by `pick`, with the ELF closure of each ELF file. */
   private async addPackage(pkg: string, rule: string, pick: (file: string, elfLike: boolean) => boolean): Promise<void> {
     const { builder, fs } = this.ctx;
@@ -216,8 +284,21 @@ class Run {
   }
 
   private async addFile(pkg: string, f: string, elfLike: boolean, rule: string, reason: string): Promise<void> {
+    if (rule === 'autodeps:default' && (await this.leadsToOtherCommand(f))) return;
     const res = await this.ctx.builder.addPath(f, reason, { rule, package: pkg });
-    if (res?.stat?.isFile() && elfLike) await this.addElfClosure(res.path, pkg);
+    if (res?.stat?.isFile() && (elfLike || (res.stat.mode & 0o111) !== 0)) await this.addElfClosure(res.path, pkg);
+  }
+
+  /**
+   * A symlink that leads into a command directory (/etc/rmt -> /etc/alternatives/rmt ->
+   * /usr/sbin/rmt-tar) to a program that is neither a target nor in the ELF set: another
+   * command, which the default level never takes.
+   */
+  private async leadsToOtherCommand(p: string): Promise<boolean> {
+    if (!(await this.ctx.fs.lstat(p))?.isSymbolicLink()) return false;
+    const res = await this.ctx.fs.resolve(p);
+    if (![res.path, ...res.hops.map((h) => h.link)].some((x) => PATH_DIRS.test(x + '/'))) return false;
+    return !(this.targets.has(res.path) || this.inElfSet(res.path));
   }
 
   /** The ELF closure of an object added by autodeps (a module, a helper program). */
@@ -227,8 +308,11 @@ class Run {
     const { fs, loader, builder } = this.ctx;
     try {
       if ((await sniff(fs.host(p))).kind !== 'elf') return;
+      this.elfAdded.add(p);
       const c = await loader.closure(p, this.ctx.signal);
+      this.noteNeeded(c.objects.slice(1), p);
       for (const obj of c.objects.slice(1)) {
+        this.elfAdded.add(obj.real);
         if (builder.has(obj.real)) continue;
         const reason = obj.node.via === 'interpreter' ? `interpreter of ${p}` : `NEEDED ${obj.node.name} by ${obj.loader?.path ?? p} (added with package ${pkg})`;
         await builder.addResolved(obj.resolution, reason, { rule: 'elf' });
@@ -241,210 +325,48 @@ class Run {
     }
   }
 
-  /**
-   * Files that packages create at install time and so no package lists: the CA bundle and
-   * its hash links in /etc/ssl/certs, gconv-modules.cache. Taken from directories below
-   * /etc owned by a package in the closure, and from module directories already added.
-   */
-  private async addGenerated(pkgs: Set<string>): Promise<void> {
+  /** Install-time generated files (see generatedFiles.ts) of /etc directories the closure's packages list and of module directories taken. */
+  private async addGenerated(pkgs: Set<string>, accept: (p: string) => Promise<boolean>): Promise<void> {
     const { fs, builder } = this.ctx;
-    const dirs = new Set<string>();
+    const etcDirs = new Set<string>();
     for (const pkg of pkgs) {
-      for (const f of await this.db!.filesOf(pkg)) {
-        if (/^\/etc\/[^/]+\/.+/.test(f + '/') && f.split('/').length >= 3 && (await fs.lstat(f))?.isDirectory()) dirs.add(f);
-      }
+      for (const f of await this.db!.filesOf(pkg)) if (/^\/etc\/[^/]+/.test(f) && (await fs.lstat(f))?.isDirectory()) etcDirs.add(f);
     }
-    for (const e of builder.entries()) if (e.rule === 'autodeps:default' && e.type === 'file' && isModuleDir(posix.dirname(e.path))) dirs.add(posix.dirname(e.path));
-    for (const d of dirs) {
-      if (d === '/etc') continue;
-      for (const name of await fs.list(d)) {
-        const p = posix.join(d, name);
-        if (builder.has(p)) continue;
-        const st = await fs.lstat(p);
-        if (!st || st.isDirectory()) continue;
-        if ((await this.db!.ownersOf(p)).length > 0) continue;
-        // A generated file where only one consumer looks (/etc/perl) follows that consumer.
-        const choice = selectDefault(p, false, false, true);
-        if (choice === false || (typeof choice === 'object' && !this.present.has(`${choice.needs.kind}:${choice.needs.name}`))) continue;
-        await builder.addPath(p, `generated at install time in ${d}`, { rule: 'autodeps:default/generated' });
-      }
-    }
+    const moduleDirs = new Set<string>();
+    for (const e of builder.entries()) if (e.rule?.startsWith('autodeps:') && e.type === 'file' && isModuleDir(posix.dirname(e.path))) moduleDirs.add(posix.dirname(e.path));
+    await addGeneratedFiles(fs, this.db!, builder, { etcDirs, moduleDirs }, accept);
   }
 
+  /**
+   * The profile's filters and prune rules. Nothing of the ELF closure goes unless `prune`
+   * names it, and then it is reported as unresolved: the program would not load.
+   */
   filter(profile: Profile): void {
     const { builder } = this.ctx;
-    const targets = new Set<string>();
-    for (const c of this.ctx.closures) {
-      targets.add(c.objects[0].real);
-      for (const h of c.objects[0].resolution.hops) targets.add(h.link);
-    }
+    const prune = globMatcher(profile.prune);
+    const guarded = new Set(this.targets);
+    for (const e of builder.entries()) if ((e.rule === 'elf' || e.rule === 'target') && !prune(e.path)) guarded.add(e.path);
     const result = filterEntries(builder.entries(), {
-      filters: this.ctx.filterFlags ? resolveFilters(profile.filters, { ...this.ctx.filterFlags, profileFile: !!this.ctx.profile }) : profile.filters, keep: globMatcher(profile.keep), prune: globMatcher(profile.prune), targets,
+      filters: this.ctx.filterFlags ? resolveFilters(profile.filters, { ...this.ctx.filterFlags, profileFile: !!this.ctx.profile }) : profile.filters, keep: globMatcher(profile.keep), prune, targets: guarded,
     });
-    for (const d of result.dropped) builder.remove(d.entry.path);
-    if (result.dropped.length) this.out.warnings.push(`${result.dropped.length} entries removed by the profile's filters and prune rules`);
-    // keep: globs also *add* matching package files that autodeps did not pick.
-  }
-
-  async summarise(): Promise<PackageUse[]> {
-    const db = this.db!;
-    const use = new Map<string, PackageUse>();
-    for (const e of this.ctx.builder.entries()) {
-      if (e.type === 'dir') continue;
-      const owner = e.package ?? (await db.ownerOf(e.path));
-      if (!owner) continue;
-      e.package = owner;
-      let u = use.get(owner);
-      if (!u) {
-        u = { name: owner, version: (await db.info(owner))?.version, bytes: 0, files: 0 };
-        use.set(owner, u);
-      }
-      u.bytes += e.size;
-      u.files++;
+    for (const d of result.dropped) {
+      builder.remove(d.entry.path);
+      if (d.entry.rule !== 'elf' && d.entry.rule !== 'target') continue;
+      const n = this.needed.get(d.entry.path) ?? { soname: posix.basename(d.entry.path), neededBy: this.ctx.targets[0] ?? '' };
+      this.out.unresolved.push({ ...n, searched: ['removed by profile prune'] });
     }
-    return [...use.values()].sort((a, b) => a.name.localeCompare(b.name));
+    this.out.filtered = result.dropped.length;
+  }
+
+  /** No link may dangle: one whose destination left the plan (or never entered it) goes. */
+  async dropDanglingLinks(): Promise<void> {
+    await dropDanglingLinks(this.ctx.fs, this.ctx.builder, this.targets);
+  }
+
+  summarise(): Promise<PackageUse[]> {
+    return summarisePackages(this.db!, this.ctx.builder.entries());
   }
 }
 
-/** Subdirectories of library directories: where plugins and loadable modules live. */
-function isModuleDir(dir: string): boolean {
-  return /^\/usr\/lib\/(x86_64|i386|aarch64|arm|powerpc64le|s390x|riscv64|mips[^/]*|loongarch64)[^/]*-linux-gnu[^/]*\/.+/.test(dir) || /^\/usr\/lib\/python3[^/]*\/lib-dynload$/.test(dir) || /^\/usr\/lib64\/.+/.test(dir);
-}
-
-/** What a deferred file waits for: an interpreter in the archive, or an object importing a symbol. */
-export type Consumer = { kind: 'interpreter'; name: string } | { kind: 'symbol'; name: string };
-
-/**
- * Interpreters' library trees and configuration (Debian's locations), and the files that
- * show the interpreter itself is in the archive: its program or the library that embeds it. A tree without its
- * interpreter is dead weight: git depends on perl, but the default level never takes
- * /usr/bin/perl (another command), so perl's 30 MiB of modules could serve nothing.
- */
-const TRIPLET = '[^/]+-linux-gnu[^/]*';
-const INTERPRETERS: { name: string; trees: RegExp; objects: RegExp }[] = [
-  { name: 'perl', trees: new RegExp(`^(/etc/perl|/usr/(share/perl5?|lib/perl5?|lib/${TRIPLET}/perl(5|-base)?))/`), objects: /^(perl[0-9.]*|libperl\.so[0-9.]*)$/ },
-  { name: 'python', trees: new RegExp(`^(/etc/python[23][^/]*|/usr/(lib/python[23][^/]*|share/python[23]?|lib/${TRIPLET}/python[23][^/]*))/`), objects: /^(python[23][0-9.]*|libpython[23][0-9.]*[a-z]*\.so[0-9.]*)$/ },
-  { name: 'ruby', trees: new RegExp(`^/usr/(lib/ruby|lib/${TRIPLET}/ruby|share/ruby[^/]*|share/rubygems-integration)/`), objects: /^(ruby[0-9.]*|libruby[-0-9.]*\.so[0-9.]*)$/ },
-  { name: 'tcl', trees: /^\/usr\/(share|lib)\/tcltk\//, objects: /^(tclsh[0-9.]*|libtcl[0-9.]*\.so[0-9.]*)$/ },
-  { name: 'lua', trees: new RegExp(`^/usr/(share/lua|lib/${TRIPLET}/lua)/`), objects: /^(lua[0-9.]*|liblua[0-9.]*\.so[0-9.]*)$/ },
-];
-
-/**
- * Module directories that their library opens from a single entry point: taken only when
- * an object in the archive imports that symbol. glibc opens gconv modules for iconv_open();
- * the locales a busybox target has (C, C.UTF-8) use only the built-in charsets, so a
- * program that never calls iconv (Python, which has its own codecs) needs none of them.
- */
-const MODULE_ENTRY_POINTS: { files: RegExp; symbol: string }[] = [
-  { files: new RegExp(`^/usr/lib(64)?/(${TRIPLET}/)?gconv/`), symbol: 'iconv_open' },
-];
-const WATCHED_SYMBOLS = new Set(MODULE_ENTRY_POINTS.map((m) => m.symbol));
-
-/**
- * The default level's choice for one file of a package in the dependency closure: true
- * (take it), false (leave it), or the consumer it waits for (see Run.addDeferred).
- *  - never headers, static/dev files or desktop integration, nor other commands in
- *    /usr/bin and friends (documentation, man pages and translations are left to the
- *    profile's filters);
- *  - an interpreter's library tree (perl, Python, Ruby, Tcl, Lua), ELF modules included,
- *    from any package: when that interpreter is in the archive;
- *  - a module directory with a known entry point (libc's gconv): when an object in the
- *    archive imports it, and only from the target's packages or those owning a library in
- *    the ELF closure;
- *  - the target's own packages: everything else outside the command directories (helper
- *    programs such as /usr/lib/git-core/*, data such as templates);
- *  - every package: its other non-ELF runtime data (/etc, /usr/share);
- *  - packages that own a library in the ELF closure: loadable modules in subdirectories
- *    of library directories (plugin directories), with their ELF closures;
- *  - never shared libraries nobody NEEDs: GPU drivers of a package merely depended upon
- *    (and their LLVM) stay out.
- */
-export function selectDefault(file: string, elfLike: boolean, ownPackage: boolean, closurePackage: boolean): boolean | { needs: Consumer } {
-  if (NOT_RUNTIME.some((r) => r.test(file))) return false;
-  if (PATH_DIRS.test(file)) return false;
-  const interp = INTERPRETERS.find((t) => t.trees.test(file));
-  if (interp) return { needs: { kind: 'interpreter', name: interp.name } };
-  const entry = MODULE_ENTRY_POINTS.find((m) => m.files.test(file));
-  if (entry) return ownPackage || closurePackage ? { needs: { kind: 'symbol', name: entry.symbol } } : false;
-  if (ownPackage) return true;
-  if (!elfLike) return true;
-  return closurePackage && isModuleDir(posix.dirname(file));
-}
-
-/** Longest symbol or string table read; real ones are a few MiB at most. */
-const MAX_SYMBOL_BYTES = 64 << 20;
-const SHT_DYNSYM = 11;
-
-/**
- * Which of `wanted` an ELF object imports (undefined in its .dynsym). A file that is not
- * ELF, or has no .dynsym, imports nothing; an ELF object without readable section headers
- * gives 'unknown'. Every offset and size from the file is checked before it is used.
- */
-export async function undefinedSymbols(hostPath: string | Buffer, wanted: Set<string>): Promise<Set<string> | 'unknown'> {
-  const found = new Set<string>();
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(hostPath, C.O_RDONLY | C.O_NONBLOCK | C.O_NOCTTY);
-  } catch {
-    return found;
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile() || st.size < 52) return found;
-    const size = st.size;
-    const read = async (off: number, len: number): Promise<Buffer> => {
-      if (!Number.isSafeInteger(off) || !Number.isSafeInteger(len) || off < 0 || len < 0 || len > MAX_SYMBOL_BYTES || off + len > size) throw new RangeError('outside the file');
-      const b = Buffer.alloc(len);
-      for (let done = 0; done < len;) {
-        const { bytesRead } = await fh.read(b, done, len - done, off + done);
-        if (bytesRead === 0) throw new RangeError('file shrank');
-        done += bytesRead;
-      }
-      return b;
-    };
-    const eh = await read(0, Math.min(64, size));
-    if (eh.readUInt32BE(0) !== 0x7f454c46) return found;
-    const is64 = eh[4] === 2, le = eh[5] === 1;
-    if ((eh[4] !== 1 && !is64) || (eh[5] !== 1 && eh[5] !== 2) || (is64 && eh.length < 64)) return 'unknown';
-    const u16 = (b: Buffer, o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
-    const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-    const word = (b: Buffer, o: number) => {
-      if (!is64) return u32(b, o);
-      const v = le ? b.readBigUInt64LE(o) : b.readBigUInt64BE(o);
-      return v > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v);
-    };
-    const shoff = word(eh, is64 ? 0x28 : 0x20), shentsize = u16(eh, is64 ? 0x3a : 0x2e), shnum = u16(eh, is64 ? 0x3c : 0x30);
-    if (shoff <= 0 || shnum === 0 || shentsize < (is64 ? 64 : 40)) return 'unknown';
-    const sh = await read(shoff, shnum * shentsize);
-    const section = (i: number) => {
-      const o = i * shentsize;
-      return is64
-        ? { type: u32(sh, o + 4), offset: word(sh, o + 0x18), size: word(sh, o + 0x20), link: u32(sh, o + 0x28) }
-        : { type: u32(sh, o + 4), offset: u32(sh, o + 0x10), size: u32(sh, o + 0x14), link: u32(sh, o + 0x18) };
-    };
-    let dynsym: ReturnType<typeof section> | undefined;
-    for (let i = 0; i < shnum && !dynsym; i++) if (section(i).type === SHT_DYNSYM) dynsym = section(i);
-    if (!dynsym) return found;
-    if (dynsym.link >= shnum) return 'unknown';
-    const strSec = section(dynsym.link);
-    const strtab = await read(strSec.offset, strSec.size);
-    const names = [...wanted].map((w) => Buffer.from(w + '\0')).filter((n) => strtab.includes(n));
-    if (names.length === 0) return found;
-    const syms = await read(dynsym.offset, dynsym.size);
-    const ent = is64 ? 24 : 16;
-    for (let o = 0; o + ent <= syms.length; o += ent) {
-      const name = u32(syms, o);
-      const shndx = u16(syms, o + (is64 ? 6 : 14));
-      if (shndx !== 0 || name === 0) continue;
-      for (const n of names) if (name + n.length <= strtab.length && strtab.compare(n, 0, n.length, name, name + n.length) === 0) found.add(n.subarray(0, -1).toString());
-    }
-    return found;
-  } catch (e) {
-    if (e instanceof RangeError) return 'unknown';
-    throw e;
-  } finally {
-    await fh.close();
-  }
-}
-
-export type { PlanEntry };
+export { selectDefault, type Consumer } from './defaultRules';
+export { undefinedSymbols } from './elfSymbols';

@@ -70,7 +70,7 @@ export async function buildPlan(opts: ComposeOptions): Promise<Plan> {
   return {
     root: fs.hostRoot, targets: opts.exes, entries, unresolved: dedupeUnresolved(unresolved), totals, tree,
     layoutLinks: [...builder.layoutLinks.values()], warnings: [...new Set([...warnings, ...builder.warnings])],
-    ...(extra.packages ? { packages: extra.packages } : {}), autodeps: level,
+    ...(extra.packages ? { packages: extra.packages } : {}), autodeps: level, ...(extra.filtered !== undefined ? { filtered: extra.filtered } : {}),
   };
 }
 

@@ -103,4 +103,6 @@ export interface Plan {
   packages?: PackageUse[];
   /** Autodeps level used. */
   autodeps?: string;
+  /** Entries the profile's filters and prune rules removed. */
+  filtered?: number;
 }

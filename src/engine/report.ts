@@ -59,6 +59,7 @@ export function formatReport(plan: Plan): string {
   }
   const t = plan.totals;
   out.push('');
+  if (plan.filtered) out.push(`Filtered out: ${plan.filtered} entries (profile)`);
   out.push(`Totals: ${t.files} files, ${t.symlinks} symlinks, ${t.hardlinks} hardlinks, ${t.dirs} dirs, ${formatBytes(t.bytes)}`);
   if (plan.warnings.length) {
     out.push('');

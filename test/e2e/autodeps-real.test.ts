@@ -14,7 +14,7 @@ import { chrootRunAsync } from '../helpers/chrootAsync';
 import { runCli } from '../helpers/cli';
 
 type Level = 'none' | 'default' | 'free';
-type Program = 'ffmpeg' | 'python3' | 'git' | 'curl';
+type Program = 'ffmpeg' | 'python3' | 'git' | 'curl' | 'sox';
 
 /**
  * What the size check can honestly ask of each program, from measurements on the cached
@@ -33,7 +33,7 @@ type Program = 'ffmpeg' | 'python3' | 'git' | 'curl';
  * the check is that the default is smaller than free and that what it adds beyond the
  * ELF closure is at most half of what free adds.
  */
-const SIZE_CHECK: Record<Program, 'half' | 'bound'> = { ffmpeg: 'bound', python3: 'bound', git: 'half', curl: 'bound' };
+const SIZE_CHECK: Record<Exclude<Program, 'sox'>, 'half' | 'bound'> = { ffmpeg: 'bound', python3: 'bound', git: 'half', curl: 'bound' };
 
 const MiB = 1024 * 1024;
 
@@ -55,7 +55,7 @@ describe('end to end: the default autodeps level makes real programs work in bus
 
   /** Composes `exe` at `level` (no --autodeps flag for the default) and returns the archive's host path. */
   function compose(program: Program, level: Level): string {
-    const name = `cc-t5-${program}${level === 'default' ? '' : `-${level}`}`;
+    const name = `cc-fix-t5-${process.pid}-${program}${level === 'default' ? '' : `-${level}`}`;
     const archive = path.join(src, 'tmp', `${name}.tar.gz`);
     written.add(archive);
     const r = runCli(['-x', `/usr/bin/${program}`, '-r', src, '-c', name, '--force', ...(level === 'default' ? [] : ['--autodeps', level])]);
@@ -79,7 +79,7 @@ describe('end to end: the default autodeps level makes real programs work in bus
     fs.rmSync(fs.realpathSync(target), { recursive: true, force: true });
   }
 
-  function sizeCheck(program: Program): void {
+  function sizeCheck(program: Exclude<Program, 'sox'>): void {
     if (sizes.get(program)?.default === undefined) compose(program, 'default');
     compose(program, 'none');
     compose(program, 'free');
@@ -135,6 +135,30 @@ describe('end to end: the default autodeps level makes real programs work in bus
         const r = chrootRun(target, `/usr/bin/python3 -c 'import json, ssl, sqlite3; print("ok")'`);
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stdout.trim(), 'ok');
+      } finally {
+        removeTarget(target);
+      }
+    });
+
+    it('finds the CA certificates through OpenSSL\'s default paths, and holds no other command, admin file or dangling link', () => {
+      const archive = compose('python3', 'default');
+      const target = makeTarget('merged');
+      try {
+        const before = danglingLinks(target);
+        const r = spawnSync('tar', ['-xzf', archive, '-C', target], { encoding: 'utf8' });
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(danglingLinks(target).filter((l) => !before.includes(l)), []);
+        // /usr/lib/ssl/certs and cert.pem are the openssl package's links to the CA bundle.
+        const ca = chrootRun(target, `/usr/bin/python3 -c 'import ssl; print(len(ssl.create_default_context().get_ca_certs()) > 50)'`);
+        assert.equal(ca.status, 0, ca.stderr);
+        assert.equal(ca.stdout.trim(), 'True');
+        const members = listArchive(archive);
+        for (const leak of ['etc/rmt', 'etc/alternatives/rmt', 'usr/sbin/rmt-tar', 'usr/lib/systemd/system/dpkg-db-backup.service',
+          'usr/share/polkit-1/actions/org.dpkg.pkexec.update-alternatives.policy', 'etc/apt/sources.list', 'etc/dpkg/dpkg.cfg']) {
+          assert.ok(!members.includes(leak), `${leak} is in the archive`);
+        }
+        const commands = members.filter((m) => /^(usr\/)?s?bin\/[^/]+$/.test(m));
+        assert.deepEqual(commands, ['usr/bin/python3', 'usr/bin/python3.11'].filter((c) => commands.includes(c)));
       } finally {
         removeTarget(target);
       }
@@ -210,6 +234,46 @@ describe('end to end: the default autodeps level makes real programs work in bus
     });
 
     it('size: default against free', () => sizeCheck('curl'));
+
+    it('keeps the generated CA hash links at the free level too', () => {
+      const hashes = (level: Level) => listArchive(compose('curl', level)).filter((m) => /^etc\/ssl\/certs\/[0-9a-f]{8}\.[0-9]$/.test(m)).length;
+      const def = hashes('default');
+      assert.ok(def > 50, `only ${def} hash links at the default level`);
+      assert.equal(hashes('free'), def);
+    });
+  });
+
+  describe('sox (flat target)', function () {
+    it('converts a .wav to .flac with its format plugins (libsox-fmt-base owns no library sox loads)', () => {
+      const target = unpacked(compose('sox', 'default'), 'flat');
+      try {
+        fs.writeFileSync(path.join(target, 'tmp', 'in.wav'), sineWav(8000, 0.5));
+        const r = chrootRun(target, 'sox /tmp/in.wav /tmp/out.flac && sox --i -t /tmp/out.flac && sox --i -s /tmp/out.flac');
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(r.stdout.trim().split('\n'), ['flac', '4000']);
+        assert.equal(fs.readFileSync(path.join(target, 'tmp', 'out.flac')).subarray(0, 4).toString('latin1'), 'fLaC');
+      } finally {
+        removeTarget(target);
+      }
+    });
+
+    it('reports a NEEDED library removed by a profile prune as unresolved', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-fix-prune-'));
+      try {
+        const profile = path.join(dir, 'prune.yaml');
+        fs.writeFileSync(profile, 'config:\n  prune:\n    - /usr/lib/x86_64-linux-gnu/libsox.so.3*\n');
+        const refused = runCli(['-x', '/usr/bin/sox', '-r', src, '-p', profile, '-t']);
+        assert.equal(refused.status, 1, refused.stdout + refused.stderr);
+        assert.match(refused.stdout + refused.stderr, /libsox\.so\.3/);
+        const r = runCli(['-x', '/usr/bin/sox', '-r', src, '-p', profile, '-t', '--json', '--allow-missing']);
+        assert.equal(r.status, 0, r.stderr);
+        const plan = JSON.parse(r.stdout) as { unresolved: { soname: string; searched: string[] }[]; entries: { path: string }[] };
+        assert.deepEqual(plan.unresolved.map((u) => [u.soname, u.searched]), [['libsox.so.3', ['removed by profile prune']]]);
+        assert.ok(!plan.entries.some((e) => e.path.includes('libsox.so.3')));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 });
 
@@ -230,4 +294,36 @@ function throwawayCertificates(dir: string): { key: string; cert: string; ca: st
   openssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-set_serial', '1', '-days', '2',
     '-extfile', f('server.ext'), '-out', f('server.crt'));
   return { key: fs.readFileSync(f('server.key'), 'utf8'), cert: fs.readFileSync(f('server.crt'), 'utf8'), ca: fs.readFileSync(f('ca.crt'), 'utf8') };
+}
+
+/** Member names of an archive, without "./" and trailing slashes. */
+function listArchive(archive: string): string[] {
+  return execFileSync('tar', ['-tzf', archive], { encoding: 'utf8', maxBuffer: 1 << 28 }).split('\n').filter(Boolean).map((m) => m.replace(/^\.\//, '').replace(/\/$/, ''));
+}
+
+/** Symlinks in a target whose destination does not exist, seen from inside it. */
+function danglingLinks(target: string): string[] {
+  const r = chrootRun(target, 'find / -xdev -type l | while read -r l; do [ -e "$l" ] || echo "$l"; done');
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter(Boolean).sort();
+}
+
+/** A mono 16-bit PCM .wav holding a 440 Hz sine. */
+function sineWav(rate: number, seconds: number): Buffer {
+  const n = Math.round(rate * seconds);
+  const b = Buffer.alloc(44 + 2 * n);
+  b.write('RIFF', 0, 'latin1');
+  b.writeUInt32LE(36 + 2 * n, 4);
+  b.write('WAVEfmt ', 8, 'latin1');
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20); // PCM
+  b.writeUInt16LE(1, 22); // mono
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 2, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36, 'latin1');
+  b.writeUInt32LE(2 * n, 40);
+  for (let i = 0; i < n; i++) b.writeInt16LE(Math.round(12000 * Math.sin((2 * Math.PI * 440 * i) / rate)), 44 + 2 * i);
+  return b;
 }

@@ -5,7 +5,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { selectDefault, undefinedSymbols } from '../../src/engine/autodeps';
+import { libraryStems, moduleRoot, scriptInterpreter, selectDefault, type PackageRole } from '../../src/engine/defaultRules';
+import { undefinedSymbols } from '../../src/engine/elfSymbols';
+import { addGeneratedFiles } from '../../src/engine/generatedFiles';
+import type { PackageDatabase } from '../../src/engine/packages/database';
+import { PlanBuilder } from '../../src/engine/planBuilder';
+import { Rootfs } from '../../src/engine/rootfs';
 
 /** Imported (UND) dynamic symbols of a host file, according to readelf. */
 function readelfImports(file: string): Set<string> {
@@ -18,43 +23,111 @@ function readelfImports(file: string): Set<string> {
   return names;
 }
 
+/** A package's role as the old tests put it: owns the target, owns a library of the ELF closure. */
+function role(own: boolean, ownsLibrary: boolean, stems: string[] = [], moduleDirs: string[] = []): PackageRole {
+  return { own, ownsLibrary, stems: new Set(stems), moduleDirs: new Set(moduleDirs) };
+}
+
 describe('autodeps default level', () => {
   describe('selectDefault', () => {
     const interp = (name: string) => ({ needs: { kind: 'interpreter', name } });
     it('defers interpreter trees to the interpreter, whatever the package', () => {
-      assert.deepEqual(selectDefault('/usr/share/perl/5.36.0/strict.pm', false, false, false), interp('perl'));
-      assert.deepEqual(selectDefault('/usr/share/perl5/Git.pm', false, true, true), interp('perl'));
-      assert.deepEqual(selectDefault('/usr/lib/x86_64-linux-gnu/perl/5.36.0/auto/POSIX/POSIX.so', true, false, false), interp('perl'));
-      assert.deepEqual(selectDefault('/usr/lib/x86_64-linux-gnu/perl-base/strict.pm', false, false, true), interp('perl'));
-      assert.deepEqual(selectDefault('/etc/perl/Net/libnet.cfg', false, false, false), interp('perl'));
-      assert.deepEqual(selectDefault('/usr/lib/python3.11/json/__init__.py', false, false, false), interp('python'));
-      assert.deepEqual(selectDefault('/usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so', true, false, false), interp('python'));
-      assert.deepEqual(selectDefault('/usr/lib/python3/dist-packages/foo/__init__.py', false, false, false), interp('python'));
-      assert.deepEqual(selectDefault('/usr/lib/ruby/3.1.0/set.rb', false, false, false), interp('ruby'));
+      assert.deepEqual(selectDefault('/usr/share/perl/5.36.0/strict.pm', false, role(false, false)), interp('perl'));
+      assert.deepEqual(selectDefault('/usr/share/perl5/Git.pm', false, role(true, true)), interp('perl'));
+      assert.deepEqual(selectDefault('/usr/lib/x86_64-linux-gnu/perl/5.36.0/auto/POSIX/POSIX.so', true, role(false, false)), interp('perl'));
+      assert.deepEqual(selectDefault('/usr/lib/x86_64-linux-gnu/perl-base/strict.pm', false, role(false, true)), interp('perl'));
+      assert.deepEqual(selectDefault('/etc/perl/Net/libnet.cfg', false, role(false, false)), interp('perl'));
+      assert.deepEqual(selectDefault('/usr/lib/python3.11/json/__init__.py', false, role(false, false)), interp('python'));
+      assert.deepEqual(selectDefault('/usr/lib/python3.11/lib-dynload/_ssl.cpython-311-x86_64-linux-gnu.so', true, role(false, false)), interp('python'));
+      assert.deepEqual(selectDefault('/usr/lib/python3/dist-packages/foo/__init__.py', false, role(false, false)), interp('python'));
+      assert.deepEqual(selectDefault('/usr/lib/ruby/3.1.0/set.rb', false, role(false, false)), interp('ruby'));
     });
 
     it('defers gconv modules to an importer of iconv_open, only from packages that matter', () => {
       const iconv = { needs: { kind: 'symbol', name: 'iconv_open' } };
-      assert.deepEqual(selectDefault('/usr/lib/x86_64-linux-gnu/gconv/CP1252.so', true, false, true), iconv);
-      assert.deepEqual(selectDefault('/usr/lib/x86_64-linux-gnu/gconv/gconv-modules', false, false, true), iconv);
-      assert.deepEqual(selectDefault('/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.d/gconv-modules-extra.conf', false, true, false), iconv);
-      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/gconv/CP1252.so', true, false, false), false);
+      assert.deepEqual(selectDefault('/usr/lib/x86_64-linux-gnu/gconv/CP1252.so', true, role(false, true)), iconv);
+      assert.deepEqual(selectDefault('/usr/lib/x86_64-linux-gnu/gconv/gconv-modules', false, role(false, true)), iconv);
+      assert.deepEqual(selectDefault('/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.d/gconv-modules-extra.conf', false, role(true, false)), iconv);
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/gconv/CP1252.so', true, role(false, false)), false);
     });
 
     it('keeps the other choices', () => {
-      assert.equal(selectDefault('/usr/bin/perl', true, false, true), false); // another command
-      assert.equal(selectDefault('/usr/include/stdio.h', false, true, true), false);
-      assert.equal(selectDefault('/usr/share/applications/git-gui.desktop', false, true, true), false);
-      assert.equal(selectDefault('/usr/lib/git-core/git-remote-http', true, true, true), true); // own helper
-      assert.equal(selectDefault('/etc/fonts/fonts.conf', false, false, false), true); // runtime data
-      assert.equal(selectDefault('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', false, false, false), true);
-      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/caca/libgl_plugin.so.0', true, false, true), true); // module dir
-      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/dri/radeonsi_dri.so', true, false, false), false); // not loaded by us
-      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1', true, false, true), false); // nobody NEEDs it
+      assert.equal(selectDefault('/usr/bin/perl', true, role(false, true)), false); // another command
+      assert.equal(selectDefault('/usr/include/stdio.h', false, role(true, true)), false);
+      assert.equal(selectDefault('/usr/share/applications/git-gui.desktop', false, role(true, true)), false);
+      assert.equal(selectDefault('/usr/lib/git-core/git-remote-http', true, role(true, true)), true); // own helper
+      // Non-ELF data: decided later, by whether its package is of use (see dataUseful).
+      assert.equal(selectDefault('/etc/fonts/fonts.conf', false, role(false, false)), 'data');
+      assert.equal(selectDefault('/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', false, role(false, false)), 'data');
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/caca/libgl_plugin.so.0', true, role(false, true)), true); // module dir
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/dri/radeonsi_dri.so', true, role(false, false)), false); // not loaded by us
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1', true, role(false, true)), false); // nobody NEEDs it
+    });
+    it('takes a module directory named after a library of the ELF closure, from any package', () => {
+      // libsox-fmt-base owns no library of sox's closure; its plugins are opened by libsox.so.3.
+      const flac = '/usr/lib/x86_64-linux-gnu/sox/libsox_fmt_flac.so';
+      assert.equal(selectDefault(flac, true, role(false, false)), false);
+      assert.equal(selectDefault(flac, true, role(false, false, libraryStems('libsox.so.3'))), true);
+      assert.equal(selectDefault(flac, true, role(false, false, [], ['/usr/lib/x86_64-linux-gnu/sox'])), true);
+      const loader = '/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0/2.10.0/loaders/libpixbufloader-svg.so';
+      assert.equal(selectDefault(loader, true, role(false, false, libraryStems('/usr/lib/x86_64-linux-gnu/libgdk_pixbuf-2.0.so.0'))), true);
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/gio/modules/libdconfsettings.so', true, role(false, false, libraryStems('libgio-2.0.so.0'))), true);
+      // A stem names a directory, not a prefix of one.
+      assert.equal(selectDefault(flac, true, role(false, false, libraryStems('libso.so.1'))), false);
+      assert.equal(moduleRoot(loader), '/usr/lib/x86_64-linux-gnu/gdk-pixbuf-2.0');
+      assert.equal(moduleRoot('/usr/lib/x86_64-linux-gnu/libsox.so.3'), undefined);
+      assert.deepEqual(libraryStems('libgdk_pixbuf-2.0.so.0'), ['gdk-pixbuf-2.0', 'gdk-pixbuf']);
+      assert.deepEqual(libraryStems('libsox.so.3.0.0'), ['sox']);
+      assert.deepEqual(libraryStems('sox'), []);
+    });
+
+    it('names the interpreter of a script from its #! line', () => {
+      assert.equal(scriptInterpreter(Buffer.from('#!/usr/bin/perl -w\nuse strict;\n')), 'perl');
+      assert.equal(scriptInterpreter(Buffer.from('#! /usr/bin/env python3\n')), 'python');
+      assert.equal(scriptInterpreter(Buffer.from('#!/bin/sh\nset -e\n')), undefined);
+      assert.equal(scriptInterpreter(Buffer.from('#!')), undefined);
     });
   });
 
-  describe('undefinedSymbols', () => {
+  describe('generated files', () => {
+    it('takes unowned files only from directories no package lists files in, and from module directories', async () => {
+      const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-gen-'));
+      try {
+        const files: Record<string, string | null> = {
+          '/etc/ssl/certs/ca-certificates.crt': null, // generated
+          '/etc/apt/apt.conf.d/70debconf': 'debconf', // packaged
+          '/etc/apt/apt.conf.d/99local': null, // an administrator's drop-in
+          '/etc/dpkg/dpkg.cfg.d/excludes': null,
+          '/etc/dpkg/dpkg.cfg': 'dpkg',
+          '/etc/dpkg/origins/local': null, // no packaged file beside it: generated
+          '/etc/apt/sources.list': null, // directly in /etc/<name>: written by the installer
+          '/usr/lib/x86_64-linux-gnu/gconv/CP1252.so': 'libc6',
+          '/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache': null, // generated beside packaged modules
+        };
+        for (const f of Object.keys(files)) {
+          fs.mkdirSync(path.join(root, path.dirname(f)), { recursive: true });
+          fs.writeFileSync(path.join(root, f), 'x');
+        }
+        fs.mkdirSync(path.join(root, 'etc/dpkg/dpkg.cfg.d/sub'));
+        const db = { ownersOf: async (p: string) => (files[p] ? [files[p]!] : []) } as unknown as PackageDatabase;
+        const rootfs = await Rootfs.open(root);
+        const builder = new PlanBuilder(rootfs);
+        const added = await addGeneratedFiles(rootfs, db, builder, {
+          etcDirs: ['/etc/ssl/certs', '/etc/apt', '/etc/apt/apt.conf.d', '/etc/dpkg', '/etc/dpkg/dpkg.cfg.d', '/etc/dpkg/origins'],
+          moduleDirs: ['/usr/lib/x86_64-linux-gnu/gconv'],
+        }, async () => true);
+        const got = builder.entries().filter((e) => e.type === 'file').map((e) => e.path).sort();
+        // dpkg.cfg.d holds no packaged file, but a "*.d" directory is for drop-ins.
+        assert.deepEqual(got, ['/etc/dpkg/origins/local', '/etc/ssl/certs/ca-certificates.crt', '/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache']);
+        assert.equal(added, 3);
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('undefinedSymbols', function () {
+    this.timeout(60_000);
     const wanted = new Set(['iconv_open', 'malloc', 'printf', 'no_such_symbol_anywhere']);
     const hostObjects = ['/usr/bin/bash', process.execPath, '/usr/bin/readelf'].map((p) => fs.realpathSync(p));
 

@@ -1,0 +1,124 @@
+// The default autodeps level's per-file rules: which files of a package in the dependency
+// closure are taken, left out, kept for a later decision (non-ELF data, whose package must
+// prove useful first) or deferred to a consumer (an interpreter, an imported symbol).
+// Pure functions of paths, so they can be tested without a rootfs.
+import * as path from 'node:path';
+
+const posix = path.posix;
+
+/** Directories whose programs are other commands, not helpers of the target. */
+export const PATH_DIRS = /^\/(usr\/(local\/)?)?(s?bin|games)\//;
+
+/** Files no program reads at run time: headers, static/dev files, desktop integration. */
+const NOT_RUNTIME = [
+  /^\/usr\/include\//, /^\/usr\/share\/(lintian|bug|bash-completion|zsh|fish|menu|applications|icons|pixmaps|metainfo|appdata|gtk-doc|help|pkgconfig|aclocal|cmake)\//,
+  /^\/usr\/lib\/([^/]+\/)?(pkgconfig|cmake)\//, /\.(a|la|h|pc)$/,
+];
+
+const TRIPLET = '[^/]+-linux-gnu[^/]*';
+const MODULE_ROOT = new RegExp(`^(/usr/lib/(x86_64|i386|aarch64|arm|powerpc64le|s390x|riscv64|mips[^/]*|loongarch64)[^/]*-linux-gnu[^/]*|/usr/lib64)/([^/]+)/`);
+
+/** Subdirectories of library directories: where plugins and loadable modules live. */
+export function isModuleDir(dir: string): boolean {
+  return MODULE_ROOT.test(dir + '/') || /^\/usr\/lib\/python3[^/]*\/lib-dynload$/.test(dir);
+}
+
+/** The top of the module directory a path is in ("/usr/lib/x86_64-linux-gnu/sox"), if any. */
+export function moduleRoot(file: string): string | undefined {
+  const m = MODULE_ROOT.exec(file);
+  return m ? `${m[1]}/${m[3]}` : undefined;
+}
+
+const norm = (s: string) => s.toLowerCase().replace(/_/g, '-');
+
+/**
+ * The names a library's module directory may have: libsox.so.3 -> "sox",
+ * libgdk_pixbuf-2.0.so.0 -> "gdk-pixbuf-2.0" and "gdk-pixbuf", libgio-2.0.so.0 -> "gio".
+ */
+export function libraryStems(library: string): string[] {
+  const m = /^lib(.+?)\.so(\.[0-9.]*)?$/.exec(posix.basename(library));
+  if (!m) return [];
+  const stem = norm(m[1]);
+  const bare = stem.replace(/-[0-9][0-9.]*$/, '');
+  return bare && bare !== stem ? [stem, bare] : [stem];
+}
+
+/** What a deferred file waits for: an interpreter in the archive, or an object importing a symbol. */
+export type Consumer = { kind: 'interpreter'; name: string } | { kind: 'symbol'; name: string };
+
+/**
+ * Interpreters' library trees and configuration (Debian's locations), and the files that
+ * show the interpreter itself is in the archive: its program or the library that embeds it. A tree without its
+ * interpreter is dead weight: git depends on perl, but the default level never takes
+ * /usr/bin/perl (another command), so perl's 30 MiB of modules could serve nothing.
+ */
+export const INTERPRETERS: { name: string; trees: RegExp; objects: RegExp }[] = [
+  { name: 'perl', trees: new RegExp(`^(/etc/perl|/usr/(share/perl5?|lib/perl5?|lib/${TRIPLET}/perl(5|-base)?))/`), objects: /^(perl[0-9.]*|libperl\.so[0-9.]*)$/ },
+  { name: 'python', trees: new RegExp(`^(/etc/python[23][^/]*|/usr/(lib/python[23][^/]*|share/python[23]?|lib/${TRIPLET}/python[23][^/]*))/`), objects: /^(python[23][0-9.]*|libpython[23][0-9.]*[a-z]*\.so[0-9.]*)$/ },
+  { name: 'ruby', trees: new RegExp(`^/usr/(lib/ruby|lib/${TRIPLET}/ruby|share/ruby[^/]*|share/rubygems-integration)/`), objects: /^(ruby[0-9.]*|libruby[-0-9.]*\.so[0-9.]*)$/ },
+  { name: 'tcl', trees: /^\/usr\/(share|lib)\/tcltk\//, objects: /^(tclsh[0-9.]*|libtcl[0-9.]*\.so[0-9.]*)$/ },
+  { name: 'lua', trees: new RegExp(`^/usr/(share/lua|lib/${TRIPLET}/lua)/`), objects: /^(lua[0-9.]*|liblua[0-9.]*\.so[0-9.]*)$/ },
+];
+
+/** The interpreter a `#!` line names, when it is one of INTERPRETERS (`#!/usr/bin/env perl` too). */
+export function scriptInterpreter(head: Buffer): string | undefined {
+  const line = head.subarray(2, head.includes(10) ? head.indexOf(10) : head.length).toString('latin1').trim().split(/\s+/);
+  const prog = posix.basename(line[0] ?? '') === 'env' ? line.find((w, i) => i > 0 && !w.startsWith('-')) : line[0];
+  return prog ? INTERPRETERS.find((t) => t.objects.test(posix.basename(prog)))?.name : undefined;
+}
+
+/**
+ * Module directories that their library opens from a single entry point: taken only when
+ * an object in the archive imports that symbol. glibc opens gconv modules for iconv_open();
+ * the locales a busybox target has (C, C.UTF-8) use only the built-in charsets, so a
+ * program that never calls iconv (Python, which has its own codecs) needs none of them.
+ */
+const MODULE_ENTRY_POINTS: { files: RegExp; symbol: string }[] = [
+  { files: new RegExp(`^/usr/lib(64)?/(${TRIPLET}/)?gconv/`), symbol: 'iconv_open' },
+];
+export const WATCHED_SYMBOLS = new Set(MODULE_ENTRY_POINTS.map((m) => m.symbol));
+
+/** What is known about the package of a file when it is judged. */
+export interface PackageRole {
+  /** It owns a target. */
+  own: boolean;
+  /** It owns a file of the ELF closure (a library the program loads). */
+  ownsLibrary: boolean;
+  /** Module directories (see moduleRoot) holding files of a package that owns a library of the ELF closure. */
+  moduleDirs: ReadonlySet<string>;
+  /** Name stems of the ELF closure's libraries (see libraryStems). */
+  stems: ReadonlySet<string>;
+}
+
+/**
+ * The default level's choice for one file of a package in the dependency closure: true
+ * (take it), false (leave it), 'data' (non-ELF data: taken if the package proves useful,
+ * see Run.dataUseful) or the consumer it waits for (see Run.addDeferred).
+ *  - never headers, static/dev files or desktop integration, nor other commands in
+ *    /usr/bin and friends (documentation, man pages and translations are left to the
+ *    profile's filters);
+ *  - an interpreter's library tree (perl, Python, Ruby, Tcl, Lua), ELF modules included,
+ *    from any package: when that interpreter is in the archive;
+ *  - a module directory with a known entry point (libc's gconv): when an object in the
+ *    archive imports it, and only from the target's packages or those owning a library in
+ *    the ELF closure;
+ *  - the target's own packages: everything else outside the command directories (helper
+ *    programs such as /usr/lib/git-core/*, data such as templates);
+ *  - loadable modules of the module directories the program's libraries open, from any
+ *    package, with their ELF closures;
+ *  - other non-ELF files: 'data';
+ *  - never other shared libraries nobody NEEDs: GPU drivers of a package merely depended
+ *    upon (and their LLVM) stay out.
+ */
+export function selectDefault(file: string, elfLike: boolean, role: PackageRole): boolean | 'data' | { needs: Consumer } {
+  if (NOT_RUNTIME.some((r) => r.test(file))) return false;
+  if (PATH_DIRS.test(file)) return false;
+  const interp = INTERPRETERS.find((t) => t.trees.test(file));
+  if (interp) return { needs: { kind: 'interpreter', name: interp.name } };
+  const entry = MODULE_ENTRY_POINTS.find((m) => m.files.test(file));
+  if (entry) return role.own || role.ownsLibrary ? { needs: { kind: 'symbol', name: entry.symbol } } : false;
+  if (role.own) return true;
+  const root = moduleRoot(file);
+  if (root && (role.ownsLibrary || role.moduleDirs.has(root) || role.stems.has(norm(posix.basename(root))))) return true;
+  return elfLike ? false : 'data';
+}
