@@ -85,6 +85,7 @@ export class LoaderEmulator {
       throwIfAborted(signal);
       const obj = out.objects[i];
       if (obj.node.via === 'interpreter') continue; // ld.so has no NEEDED of its own to follow
+      this.prefetch(obj);
       for (const name of obj.elf.needed) await this.need(name, obj, out);
     }
     return out;
@@ -109,6 +110,26 @@ export class LoaderEmulator {
       names: new Set([interp, ...(elf.soname ? [elf.soname] : [])]), node,
     };
     out.objects.push(obj);
+  }
+
+  /**
+   * Starts reading, all at once, the ELF headers of the files the object's NEEDED entries
+   * will most likely resolve to. The exact search that follows runs in order, as ld.so
+   * does, and finds them in the cache; without this it waits on one read at a time.
+   */
+  private prefetch(obj: LoadedObject): void {
+    const first = async (name: string, dirs: SearchDir[]) => {
+      for (const { dir } of dirs) {
+        const r = await this.fs.resolve(dir.endsWith('/') ? dir + name : `${dir}/${name}`);
+        if (!r.stat) continue;
+        // Only the first existing candidate; errors surface in the real search.
+        if (r.stat.isFile()) this.elves.get(r.path).catch(() => undefined);
+        return;
+      }
+    };
+    void this.searchDirs(obj).then((dirs) => {
+      for (const name of obj.elf.needed) if (!name.includes('/')) first(name, dirs).catch(() => undefined);
+    }).catch(() => undefined);
   }
 
   private async need(name: string, requester: LoadedObject, out: Closure): Promise<void> {
