@@ -111,6 +111,28 @@ class Run {
     return rule === 'target' || rule === 'elf' || this.elfAdded.has(p);
   }
 
+  /**
+   * When a target is an interpreter (perl, python3...), the installed packages holding its
+   * library trees, even those it does not depend on: Debian's perl-base owns /usr/bin/perl
+   * while Data::Dumper is in libperl5.36, which only the `perl` package pulls in. A user
+   * composing an interpreter expects what it can load in the rootfs to load in the target.
+   */
+  private async interpreterLibraryPackages(): Promise<Set<string>> {
+    const db = this.db!;
+    const wanted = INTERPRETERS.filter((t) => this.ctx.closures.some((c) => t.objects.test(posix.basename(c.objects[0].real))));
+    const out = new Set<string>();
+    if (wanted.length === 0) return out;
+    for (const pkg of await db.packages()) {
+      for (const f of await db.filesOf(pkg)) {
+        if (wanted.some((t) => t.trees.test(f))) {
+          out.add(pkg);
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
   async expand(profile: Profile): Promise<void> {
     const { builder, level } = this.ctx;
     const db = this.db!;
@@ -127,6 +149,7 @@ class Run {
       found.forEach((p) => seeds.add(p));
     }
     const closure = level === 'tight' || level === 'none' ? seeds : await dependencyClosure(db, seeds);
+    if (level === 'default') for (const p of await this.interpreterLibraryPackages()) closure.add(p);
     for (const rm of profile.packages.remove) for (const p of await db.resolveDependency(rm)) closure.delete(p);
     if (level === 'none') {
       for (const add of profile.packages.add) for (const p of await db.resolveDependency(add)) await this.addPackage(p, 'profile:packages', () => true);
