@@ -6,26 +6,33 @@ import * as path from 'node:path';
 
 const FIXTURES = path.resolve(__dirname, '..', 'fixtures');
 
-let cachedSource: string | undefined;
+const cachedSource = new Map<string, string>();
 
-/** Path of the cached Debian bookworm rootfs. The first build takes minutes, later calls are instant. */
-export function sourceRootfs(): string {
-  if (cachedSource === undefined) {
+/**
+ * Path of a cached Debian bookworm rootfs: `merged` (merged /usr, with ffmpeg, python3, git,
+ * curl, sox...) or `split` (real /bin, /lib, /lib64; curl only). The first build takes a
+ * minute or two, later calls are instant.
+ */
+export function sourceRootfs(layout: 'merged' | 'split' = 'merged'): string {
+  let root = cachedSource.get(layout);
+  if (root === undefined) {
     // stderr is inherited so a cold build shows its progress; the path is the last stdout line.
     const out = execFileSync('bash', [path.join(FIXTURES, 'source-rootfs.sh')], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
       timeout: 30 * 60_000,
+      env: { ...process.env, CC_ROOTFS_LAYOUT: layout },
     });
-    cachedSource = out.trim().split('\n').pop()!;
+    root = out.trim().split('\n').pop()!;
+    cachedSource.set(layout, root);
   }
-  return cachedSource;
+  return root;
 }
 
 /** A fresh busybox+glibc target (about 3 MB) in a new temp dir; the caller removes it. */
-export function makeTarget(layout: 'flat' | 'merged'): string {
+export function makeTarget(layout: 'flat' | 'merged', source: string = sourceRootfs()): string {
   const dest = fs.mkdtempSync(path.join(os.tmpdir(), `cc-target-${layout}-`));
-  execFileSync('bash', [path.join(FIXTURES, 'busybox-target.sh'), layout, dest, sourceRootfs()], {
+  execFileSync('bash', [path.join(FIXTURES, 'busybox-target.sh'), layout, dest, source], {
     stdio: ['ignore', 'inherit', 'inherit'],
     timeout: 5 * 60_000,
   });
