@@ -106,6 +106,23 @@ describe('CLI', function () {
     assert.deepEqual(readdirSync(outside), []);
   });
 
+  it("adds what a profile's keep globs name, and keeps it from the filters", () => {
+    const root = mk();
+    mkdirSync(path.join(root, 'usr/share/doc/app'), { recursive: true });
+    writeFileSync(path.join(root, 'usr/share/doc/app/README'), 'doc');
+    mkdirSync(path.join(root, 'opt/data/sub'), { recursive: true });
+    writeFileSync(path.join(root, 'opt/data/a.conf'), 'a');
+    writeFileSync(path.join(root, 'opt/data/sub/b.conf'), 'b');
+    writeFileSync(path.join(root, 'opt/data/c.txt'), 'c');
+    const profile = path.join(root, 'p.yaml');
+    writeFileSync(profile, 'config:\n  filters: [doc]\n  keep:\n    - /opt/data/**/*.conf\n    - /usr/share/doc/app\n');
+    const r = runCli(['-r', root, '-x', '/usr/bin/git', '-p', profile, '--json', '-t', '--autodeps', 'none']);
+    assert.equal(r.status, 0, r.stderr);
+    const paths = JSON.parse(r.stdout).entries.map((e: { path: string }) => e.path);
+    for (const p of ['/opt/data/a.conf', '/opt/data/sub/b.conf', '/usr/share/doc/app/README']) assert.ok(paths.includes(p), p);
+    assert.ok(!paths.includes('/opt/data/c.txt'));
+  });
+
   it('writes with --force over an existing archive', () => {
     const root = mk();
     writeFileSync(path.join(root, 'tmp/g.tar.gz'), 'old');
