@@ -10,7 +10,6 @@
 // Every ELF object added at any level brings its own ELF closure, so nothing added can
 // fail to load. Each added entry says which package and which rule put it there.
 import * as path from 'node:path';
-import picomatch from 'picomatch';
 import type { Progress } from './archive';
 import { ComposeError, throwIfAborted } from './errors';
 import { PATH_DIRS, INTERPRETERS, WATCHED_SYMBOLS, isModuleDir, libraryStems, moduleRoot, scriptInterpreter, selectDefault, type Consumer } from './defaultRules';
@@ -27,10 +26,9 @@ import type { PlanBuilder } from './planBuilder';
 import { dropDanglingLinks, linkInPlan } from './planLinks';
 import { defaultProfile, loadProfile, type Profile } from './profile';
 import type { Rootfs } from './rootfs';
+import { addKeptFiles } from './profileKeep';
 
 const posix = path.posix;
-/** Entries a profile's keep globs may walk through, in all. */
-const MAX_KEEP_WALK = 50_000;
 
 import type { AutodepsLevel } from './units';
 export { AUTODEPS_LEVELS, type AutodepsLevel } from './units';
@@ -385,36 +383,10 @@ class Run {
     this.out.filtered = result.dropped.length;
   }
 
-  /**
-   * mezzotint's `keep` also brings in what it names: every file below a keep glob's fixed
-   * prefix that the glob matches goes in, with the ELF closure of ELF files. The walk stays
-   * inside the rootfs, does not follow directory links, and stops after MAX_KEEP_WALK entries.
-   */
+  /** mezzotint's `keep` also brings in what it names (see profileKeep.ts). */
   async addKept(patterns: string[]): Promise<void> {
-    const { fs, builder } = this.ctx;
-    const matches = globMatcher(patterns);
-    let budget = MAX_KEEP_WALK;
-    const walk = async (dir: string): Promise<void> => {
-      for (const name of await fs.list(dir)) {
-        if (--budget < 0) return;
-        const p = dir === '/' ? `/${name}` : `${dir}/${name}`;
-        const st = await fs.lstat(p).catch(() => undefined);
-        if (!st) continue;
-        if (st.isDirectory()) await walk(p);
-        else if ((st.isFile() || st.isSymbolicLink()) && matches(p) && !builder.has(p)) {
-          const res = await builder.addPath(p, 'kept by the profile', { rule: 'profile:keep' });
-          if (res?.stat?.isFile() && ((res.stat.mode & 0o111) !== 0 || /\.so(\.|$)/.test(p))) await this.addElfClosure(res.path, 'profile keep');
-        }
-      }
-    };
-    for (const pattern of patterns) {
-      const base = picomatch.scan(pattern).base || '/';
-      const start = await fs.resolve(base).catch(() => undefined);
-      if (!start?.stat) continue;
-      if (start.stat.isDirectory()) await walk(start.path);
-      else if (matches(base) && !builder.has(start.path)) await builder.addPath(base, 'kept by the profile', { rule: 'profile:keep' });
-    }
-    if (budget < 0) this.out.warnings.push(`profile keep: stopped after ${MAX_KEEP_WALK} entries; narrow the keep globs`);
+    const warnings = await addKeptFiles(this.ctx.fs, this.ctx.builder, patterns, (p) => this.addElfClosure(p, 'profile keep'));
+    this.out.warnings.push(...warnings);
   }
 
   /** No link may dangle: one whose destination left the plan (or never entered it) goes. */
