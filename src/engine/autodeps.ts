@@ -24,7 +24,7 @@ import { addGeneratedFiles } from './generatedFiles';
 import { dependencyClosure, summarisePackages } from './packageClosure';
 import type { PlanBuilder } from './planBuilder';
 import { dropDanglingLinks, linkInPlan } from './planLinks';
-import { defaultProfile, loadProfile, type Profile } from './profile';
+import { defaultProfile, type Profile } from './profile';
 import type { Rootfs } from './rootfs';
 import { addKeptFiles } from './profileKeep';
 
@@ -39,8 +39,8 @@ export interface AutodepsContext {
   builder: PlanBuilder;
   closures: Closure[];
   level: AutodepsLevel;
-  /** Host path of a YAML profile. */
-  profile?: string;
+  /** The user's profile, already read (compose.ts reads it once); undefined for the default. */
+  profile?: Profile;
   /** mezzotint's "keep this category" flags and --invert, from the CLI. */
   filterFlags?: { named: FilterCategory[]; invert: boolean };
   targets: string[];
@@ -58,7 +58,7 @@ export interface AutodepsResult {
 }
 
 export async function applyAutodeps(ctx: AutodepsContext): Promise<AutodepsResult> {
-  const userProfile = ctx.profile ? await loadProfile(ctx.profile) : undefined;
+  const userProfile = ctx.profile;
   const profile = userProfile ?? defaultProfile();
   const out: AutodepsResult = { unresolved: [], warnings: [...profile.warnings], profile };
   const fs = ctx.fs;

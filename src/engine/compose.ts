@@ -37,7 +37,9 @@ const VIA_WORDS: Record<string, string> = {
 
 export async function buildPlan(opts: ComposeOptions): Promise<Plan> {
   // A profile's `targets` stand in when no program is named on the command line.
-  const exes = opts.exes.length > 0 ? opts.exes : opts.profile ? (await loadProfile(opts.profile)).targets : [];
+  // Read once: its targets here, the rest by autodeps.
+  const profile = opts.profile ? await loadProfile(opts.profile) : undefined;
+  const exes = opts.exes.length > 0 ? opts.exes : profile ? profile.targets : [];
   if (exes.length === 0) throw new ComposeError('usage', undefined, 'no target given (use --exe PATH, or targets in the profile)');
   opts = { ...opts, exes };
   const fs = await Rootfs.open(opts.root);
@@ -63,7 +65,7 @@ export async function buildPlan(opts: ComposeOptions): Promise<Plan> {
     }
   }
   const level = opts.autodeps ?? 'default';
-  const extra = await applyAutodeps({ fs, loader, builder, closures, level, profile: opts.profile, filterFlags: opts.filterFlags, targets: opts.exes, signal: opts.signal, onProgress: opts.onProgress });
+  const extra = await applyAutodeps({ fs, loader, builder, closures, level, profile, filterFlags: opts.filterFlags, targets: opts.exes, signal: opts.signal, onProgress: opts.onProgress });
   unresolved.push(...extra.unresolved);
   warnings.push(...extra.warnings);
   const { entries, totals } = builder.finish();

@@ -1,6 +1,6 @@
 // The engine's public surface. The CLI and the extension import only from here; nothing
 // under src/engine imports vscode (a test checks that).
-import { sniff, readElf, describe } from './elf';
+import { readElf, describe } from './elf';
 import { Rootfs } from './rootfs';
 
 export { buildPlan, type ComposeOptions } from './compose';
@@ -14,7 +14,7 @@ export { Rootfs };
 /** "ELF 64-bit x86-64 executable" / "... shared object"; undefined when not ELF. Never opens special files. */
 export async function describeElf(hostPath: string): Promise<string | undefined> {
   try {
-    if ((await sniff(hostPath)).kind !== 'elf') return undefined;
+    // readElf rejects a non-ELF file after 16 bytes; no separate sniff (one open per file).
     return describe(await readElf(hostPath));
   } catch {
     return undefined;
