@@ -12,16 +12,16 @@
 import * as path from 'node:path';
 import type { Progress } from './archive';
 import { ComposeError, throwIfAborted } from './errors';
-import { PATH_DIRS, INTERPRETERS, WATCHED_SYMBOLS, isModuleDir, libraryStems, moduleRoot, scriptInterpreter, selectDefault, type Consumer } from './defaultRules';
+import { BULKY_OPTIONAL_DATA, PATH_DIRS, INTERPRETERS, WATCHED_SYMBOLS, isModuleDir, libraryStems, moduleRoot, opensModulesBy, scriptInterpreter, selectDefault, type Consumer } from './defaultRules';
 import { sniff } from './elf';
 import { undefinedSymbols } from './elfSymbols';
-import { filterEntries, globMatcher, resolveFilters, type FilterCategory } from './filters';
+import { filterEntries, globMatcher, judge, resolveFilters, type FilterCategory, type FilterPolicy } from './filters';
 import type { Closure, LoaderEmulator } from './loader';
 import { detectPackageDatabase } from './packages/detect';
 import type { PackageDatabase } from './packages/database';
 import type { PackageUse, Unresolved } from './plan';
 import { addGeneratedFiles } from './generatedFiles';
-import { dependencyClosure, summarisePackages } from './packageClosure';
+import { dependencyClosure, recommendedOnly, summarisePackages } from './packageClosure';
 import type { PlanBuilder } from './planBuilder';
 import { dropDanglingLinks, linkInPlan } from './planLinks';
 import { defaultProfile, type Profile } from './profile';
@@ -30,7 +30,7 @@ import { addKeptFiles } from './profileKeep';
 
 const posix = path.posix;
 
-import type { AutodepsLevel } from './units';
+import { formatBytes, type AutodepsLevel } from './units';
 export { AUTODEPS_LEVELS, type AutodepsLevel } from './units';
 
 export interface AutodepsContext {
@@ -92,6 +92,8 @@ class Run {
   private executables = new Map<string, Promise<{ elf: boolean; interpreters: Set<string> }>>();
   /** Consumers found present by addDeferred ("interpreter:perl", "symbol:iconv_open"). */
   private present = new Set<string>();
+  /** Optional ELF files left out because a library they need is missing (see cannotLoad). */
+  private unloadable = new Set<string>();
   constructor(private ctx: AutodepsContext, private db: PackageDatabase | undefined, private out: AutodepsResult) {
     for (const c of ctx.closures) {
       this.targets.add(c.objects[0].real);
@@ -111,6 +113,31 @@ class Run {
   private inElfSet(p: string): boolean {
     const rule = this.ctx.builder.get(p)?.rule;
     return rule === 'target' || rule === 'elf' || this.elfAdded.has(p);
+  }
+
+  /**
+   * Essential packages built from the same source as a package of the ELF set. No package
+   * declares a dependency on an Essential one, so the data a library reads from its
+   * Essential sibling is reached by no Depends: libtinfo6 reads the terminal descriptions
+   * of ncurses-base, without which `tput` or Python's curses find no terminal. Their
+   * files still pass selectDefault (libc-bin's programs stay out).
+   */
+  private async essentialSiblings(taken: Set<string>): Promise<string[]> {
+    const db = this.db!;
+    const sources = new Set<string>();
+    for (const e of this.ctx.builder.entries()) {
+      if (e.type !== 'file' || !this.inElfSet(e.path)) continue;
+      for (const o of await db.ownersOf(e.path)) {
+        const src = (await db.info(o))?.source;
+        if (src) sources.add(src);
+      }
+    }
+    const out: string[] = [];
+    for (const pkg of await db.packages()) {
+      const info = await db.info(pkg);
+      if (info?.essential && info.source && sources.has(info.source) && !taken.has(pkg)) out.push(pkg);
+    }
+    return out;
   }
 
   /**
@@ -165,13 +192,8 @@ class Run {
     let i = 0;
     const deferred: Deferred[] = [];
     const data = new Map<string, string[]>();
-    for (const pkg of [...closure].sort()) {
-      throwIfAborted(this.ctx.signal);
-      this.ctx.onProgress?.({ phase: 'packages', done: i++, total: closure.size, detail: pkg });
-      if (level !== 'default') {
-        await this.addPackage(pkg, `autodeps:${level}`, () => true);
-        continue;
-      }
+    const optional = level === 'default' ? await recommendedOnly(db, seeds) : new Map<string, string>();
+    const judgeDefault = async (pkg: string) => {
       const role = { own: targetPkgs.has(pkg), ownsLibrary: seeds.has(pkg), moduleDirs, stems };
       await this.addPackage(pkg, `autodeps:default`, (file, elfLike) => {
         const choice = selectDefault(file, elfLike, role);
@@ -179,13 +201,28 @@ class Run {
         else if (typeof choice === 'object') deferred.push({ pkg, file, elfLike, needs: choice.needs });
         return choice === true;
       });
+    };
+    for (const pkg of [...closure].sort()) {
+      throwIfAborted(this.ctx.signal);
+      this.ctx.onProgress?.({ phase: 'packages', done: i++, total: closure.size, detail: pkg });
+      if (level !== 'default') await this.addPackage(pkg, `autodeps:${level}`, () => true);
+      else await judgeDefault(pkg);
     }
     if (level === 'default') {
       await this.addDeferred(deferred);
+      // Only now is the ELF set complete (modules and their libraries, e.g. Python's _curses
+      // with libncursesw6), so only now are its packages' Essential siblings known.
+      for (const pkg of await this.essentialSiblings(closure)) {
+        closure.add(pkg);
+        await judgeDefault(pkg);
+      }
+      await this.addDeferred(deferred.splice(0));
       // Data last: whether a package is of use depends on the ELF files taken before.
       const rejected: [string, string][] = [];
       for (const [pkg, files] of data) {
-        const why = seeds.has(pkg) ? 'it owns a file of the ELF closure' : await this.dataUseful(pkg);
+        let why = seeds.has(pkg) ? 'it owns a file of the ELF closure' : await this.dataUseful(pkg);
+        const via = optional.get(pkg);
+        if (why && via && (await this.bulkyOptional(pkg, via, files, profile))) why = undefined;
         for (const f of files) {
           if (why) await this.addFile(pkg, f, false, 'autodeps:default', `file of package ${pkg} (autodeps:default), data of a package that ${why}`);
           else rejected.push([pkg, f]);
@@ -202,6 +239,24 @@ class Run {
         if (to) await this.addFile(pkg, f, false, 'autodeps:default', `link of package ${pkg} (autodeps:default) to ${to}, which is in the archive`);
       }
     } else if (level === 'free' || level === 'clean') await this.addGenerated(closure, async () => true);
+  }
+
+  /**
+   * A data package that only a Recommends brings in, and that is big after the profile's
+   * filters (pocketsphinx's 36 MiB speech model, recommended by the library behind one
+   * ffmpeg filter): left out, with a warning that says how to add it.
+   */
+  private async bulkyOptional(pkg: string, via: string, files: string[], profile: Profile): Promise<boolean> {
+    const policy = this.policy(profile);
+    const section = (await this.db!.info(pkg))?.section;
+    let bytes = 0;
+    for (const f of files) {
+      const st = await this.ctx.fs.lstat(f);
+      if (st?.isFile() && !judge({ path: f, section }, policy).drop) bytes += st.size;
+    }
+    if (bytes <= BULKY_OPTIONAL_DATA) return false;
+    this.out.warnings.push(`left out ${pkg} (${formatBytes(bytes)} of data that only a Recommends of ${via} brings in); add it with a profile's "packages: [+${pkg}]"`);
+    return true;
   }
 
   /**
@@ -287,7 +342,7 @@ class Run {
       // Unreadable symbols (no section headers): count it as a consumer, to stay on the safe side.
       const names = await found;
       if (names === 'unknown') return `${e.path} (symbols unreadable, so perhaps)`;
-      if (names.has(needs.name)) return e.path;
+      if (names.has(needs.name) && opensModulesBy(needs.name, e.path)) return e.path;
     }
     return undefined;
   }
@@ -310,6 +365,7 @@ class Run {
 
   private async addFile(pkg: string, f: string, elfLike: boolean, rule: string, reason: string): Promise<void> {
     if (rule === 'autodeps:default' && (await this.leadsToOtherCommand(f))) return;
+    if (rule === 'autodeps:default' && elfLike && (await this.cannotLoad(f))) return;
     const res = await this.ctx.builder.addPath(f, reason, { rule, package: pkg });
     if (res?.stat?.isFile() && (elfLike || (res.stat.mode & 0o111) !== 0)) await this.addElfClosure(res.path, pkg);
   }
@@ -324,6 +380,29 @@ class Run {
     const res = await this.ctx.fs.resolve(p);
     if (![res.path, ...res.hops.map((h) => h.link)].some((x) => PATH_DIRS.test(x + '/'))) return false;
     return !(this.targets.has(res.path) || this.inElfSet(res.path));
+  }
+
+  /**
+   * An optional ELF file (a module, a helper) whose closure lacks a library the rootfs does
+   * not have can never load: libcaca's OpenGL plugin without libGLU. The default level
+   * leaves it out and says so once; the other levels take package files whole and warn.
+   */
+  private async cannotLoad(f: string): Promise<boolean> {
+    const { fs, loader } = this.ctx;
+    const real = (await fs.resolve(f)).path;
+    if (this.unloadable.has(real)) return true;
+    if (this.closureObjects.has(real) || this.targets.has(real)) return false;
+    try {
+      if ((await sniff(fs.host(real))).kind !== 'elf') return false;
+      const missing = (await loader.closure(real, this.ctx.signal)).unresolved;
+      if (missing.length === 0) return false;
+      this.unloadable.add(real);
+      this.out.warnings.push(`left out ${real}: it needs ${missing.map((u) => u.soname).join(', ')}, which the rootfs does not have`);
+      return true;
+    } catch (e) {
+      if (e instanceof ComposeError) return false; // addElfClosure reports it
+      throw e;
+    }
   }
 
   /** The ELF closure of an object added by autodeps (a module, a helper program). */
@@ -371,9 +450,7 @@ class Run {
     const prune = globMatcher(profile.prune);
     const guarded = new Set(this.targets);
     for (const e of builder.entries()) if ((e.rule === 'elf' || e.rule === 'target') && !prune(e.path)) guarded.add(e.path);
-    const result = filterEntries(builder.entries(), {
-      filters: this.ctx.filterFlags ? resolveFilters(profile.filters, { ...this.ctx.filterFlags, profileFile: !!this.ctx.profile }) : profile.filters, keep: globMatcher(profile.keep), prune, targets: guarded,
-    });
+    const result = filterEntries(builder.entries(), { ...this.policy(profile), prune, targets: guarded });
     for (const d of result.dropped) {
       builder.remove(d.entry.path);
       if (d.entry.rule !== 'elf' && d.entry.rule !== 'target') continue;
@@ -381,6 +458,12 @@ class Run {
       this.out.unresolved.push({ ...n, searched: ['removed by profile prune'] });
     }
     this.out.filtered = result.dropped.length;
+  }
+
+  /** The filters, keep and prune globs in force: the profile's, with the CLI's flags applied. */
+  private policy(profile: Profile): FilterPolicy {
+    const filters = this.ctx.filterFlags ? resolveFilters(profile.filters, { ...this.ctx.filterFlags, profileFile: !!this.ctx.profile }) : profile.filters;
+    return { filters, keep: globMatcher(profile.keep), prune: globMatcher(profile.prune) };
   }
 
   /** mezzotint's `keep` also brings in what it names (see profileKeep.ts). */

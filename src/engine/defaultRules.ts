@@ -13,6 +13,9 @@ export const PATH_DIRS = /^\/(usr\/(local\/)?)?(s?bin|games)\//;
 const NOT_RUNTIME = [
   /^\/usr\/include\//, /^\/usr\/share\/(lintian|bug|bash-completion|zsh|fish|menu|applications|icons|pixmaps|metainfo|appdata|gtk-doc|help|pkgconfig|aclocal|cmake)\//,
   /^\/usr\/lib\/([^/]+\/)?(pkgconfig|cmake)\//, /\.(a|la|h|pc)$/,
+  // CPython's own regression-test support: the `test` package and the extension modules
+  // built only for its test suite (_testcapi, _testbuffer, xxlimited...). No program imports them.
+  /^\/usr\/lib\/python3[^/]*\/test\//, /^\/usr\/lib\/python3[^/]*\/lib-dynload\/(_test|_xxtest|_ctypes_test|xxlimited|xxsubtype)[^/]*\.so$/,
 ];
 
 const TRIPLET = '[^/]+-linux-gnu[^/]*';
@@ -28,6 +31,23 @@ export function moduleRoot(file: string): string | undefined {
   const m = MODULE_ROOT.exec(file);
   return m ? `${m[1]}/${m[3]}` : undefined;
 }
+
+/**
+ * Module directories of hardware drivers: Mesa's GPU drivers (dri, which also holds the
+ * VA-API drivers, gbm), VDPAU and Vulkan drivers, Intel's media SDK plugins. They only
+ * work with the host's device and a matching kernel driver, which a container gets from its
+ * runtime, and they bring LLVM: a rootfs with Recommends installed would add 100 MiB to
+ * ffmpeg for them. A profile's keep globs add them when wanted.
+ */
+const HARDWARE_MODULE_DIRS = new Set(['dri', 'gbm', 'vdpau', 'vulkan', 'mfx']);
+
+/**
+ * Installed Recommends are optional by Debian's definition. The default level takes their
+ * data when it serves the archive (the CA certificates libcurl recommends, the public suffix
+ * list of libpsl), but not a data package bigger than this after the filters: that is a
+ * feature's payload (a speech model, a sound bank), which a profile adds when wanted.
+ */
+export const BULKY_OPTIONAL_DATA = 8 * 1024 * 1024;
 
 const norm = (s: string) => s.toLowerCase().replace(/_/g, '-');
 
@@ -73,10 +93,19 @@ export function scriptInterpreter(head: Buffer): string | undefined {
  * the locales a busybox target has (C, C.UTF-8) use only the built-in charsets, so a
  * program that never calls iconv (Python, which has its own codecs) needs none of them.
  */
-const MODULE_ENTRY_POINTS: { files: RegExp; symbol: string }[] = [
-  { files: new RegExp(`^/usr/lib(64)?/(${TRIPLET}/)?gconv/`), symbol: 'iconv_open' },
+const MODULE_ENTRY_POINTS: { files: RegExp; symbol: string; notBy?: RegExp }[] = [
+  // Unicode helpers that import iconv_open only to convert from the locale's charset (IDN
+  // host names in libidn2, which uses libunistring; libpsl likewise): in C and C.UTF-8
+  // that charset is built in, so curl or wget alone do not need 7 MiB of modules.
+  { files: new RegExp(`^/usr/lib(64)?/(${TRIPLET}/)?gconv/`), symbol: 'iconv_open', notBy: /^lib(unistring|idn2?|psl)\.so/ },
 ];
 export const WATCHED_SYMBOLS = new Set(MODULE_ENTRY_POINTS.map((m) => m.symbol));
+
+/** Whether an object that imports `symbol` opens the module directories behind it. */
+export function opensModulesBy(symbol: string, object: string): boolean {
+  const m = MODULE_ENTRY_POINTS.find((e) => e.symbol === symbol);
+  return !m?.notBy?.test(posix.basename(object));
+}
 
 /** What is known about the package of a file when it is judged. */
 export interface PackageRole {
@@ -107,18 +136,20 @@ export interface PackageRole {
  *  - loadable modules of the module directories the program's libraries open, from any
  *    package, with their ELF closures;
  *  - other non-ELF files: 'data';
+ *  - never hardware drivers (see HARDWARE_MODULE_DIRS);
  *  - never other shared libraries nobody NEEDs: GPU drivers of a package merely depended
  *    upon (and their LLVM) stay out.
  */
 export function selectDefault(file: string, elfLike: boolean, role: PackageRole): boolean | 'data' | { needs: Consumer } {
   if (NOT_RUNTIME.some((r) => r.test(file))) return false;
   if (PATH_DIRS.test(file)) return false;
+  const root = moduleRoot(file);
+  if (root && HARDWARE_MODULE_DIRS.has(posix.basename(root))) return false;
   const interp = INTERPRETERS.find((t) => t.trees.test(file));
   if (interp) return { needs: { kind: 'interpreter', name: interp.name } };
   const entry = MODULE_ENTRY_POINTS.find((m) => m.files.test(file));
   if (entry) return role.own || role.ownsLibrary ? { needs: { kind: 'symbol', name: entry.symbol } } : false;
   if (role.own) return true;
-  const root = moduleRoot(file);
   if (root && (role.ownsLibrary || role.moduleDirs.has(root) || role.stems.has(norm(posix.basename(root))))) return true;
   return elfLike ? false : 'data';
 }

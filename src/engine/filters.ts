@@ -59,6 +59,12 @@ function isLicence(path: string): boolean {
   return under(path, '/usr/share/common-licenses') || /^\/usr\/share\/doc\/[^/]+\/copyright$/.test(path);
 }
 
+/**
+ * Python's pydoc_data: the language reference's topic texts, which only the interactive
+ * help() shows. Documentation in module form; pydoc says so and goes on when it is absent.
+ */
+const PYDOC_TOPICS = /^\/usr\/lib\/python3[^/]*\/pydoc_data\//;
+
 const MAN_DIRS = ['/usr/share/man', '/usr/local/share/man', '/usr/man'];
 
 const L10N_DIRS = ['/usr/share/locale', '/usr/share/locale-langpack', '/usr/local/share/locale'];
@@ -109,7 +115,7 @@ export function isInCategory(c: FilterCategory, s: FilterSubject): boolean {
   switch (c) {
     case 'doc':
       if (isLicence(p)) return false;
-      return underAny(p, DOC_DIRS) || (s.docPackage === true && under(p, '/usr/share') && !underAny(p, MAN_DIRS));
+      return underAny(p, DOC_DIRS) || PYDOC_TOPICS.test(p) || (s.docPackage === true && under(p, '/usr/share') && !underAny(p, MAN_DIRS));
     case 'man':
       return underAny(p, MAN_DIRS);
     case 'l10n':

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { libraryStems, moduleRoot, scriptInterpreter, selectDefault, type PackageRole } from '../../src/engine/defaultRules';
+import { libraryStems, moduleRoot, opensModulesBy, scriptInterpreter, selectDefault, type PackageRole } from '../../src/engine/defaultRules';
+import { dependencyClosure, recommendedOnly } from '../../src/engine/packageClosure';
 import { undefinedSymbols } from '../../src/engine/elfSymbols';
 import { addGeneratedFiles } from '../../src/engine/generatedFiles';
 import type { PackageDatabase } from '../../src/engine/packages/database';
@@ -81,11 +82,67 @@ describe('autodeps default level', () => {
       assert.deepEqual(libraryStems('sox'), []);
     });
 
+    it('never takes hardware drivers, whoever owns them and whatever library names them', () => {
+      const all = role(true, true, [...libraryStems('libvdpau.so.1'), 'dri', 'mfx'], ['/usr/lib/x86_64-linux-gnu/dri']);
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/vdpau/libvdpau_radeonsi.so.1.0.0', true, all), false);
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/dri/iHD_drv_video.so', true, all), false);
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/mfx/libmfx_h264la_hw64.so', true, all), false);
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/gbm/dri_gbm.so', true, all), false);
+      // Other module directories of the same roles still come.
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/sox/libsox_fmt_flac.so', true, all), true);
+    });
+
+    it("leaves out CPython's test package and test-only extension modules", () => {
+      for (const f of ['/usr/lib/python3.11/test/support/__init__.py', '/usr/lib/python3.11/lib-dynload/_testcapi.cpython-311-x86_64-linux-gnu.so',
+        '/usr/lib/python3.11/lib-dynload/xxlimited_35.cpython-311-x86_64-linux-gnu.so', '/usr/lib/python3.11/lib-dynload/_ctypes_test.cpython-311-x86_64-linux-gnu.so']) {
+        assert.equal(selectDefault(f, f.endsWith('.so'), role(true, true)), false, f);
+      }
+      assert.deepEqual(selectDefault('/usr/lib/python3.11/lib-dynload/_ctypes.cpython-311-x86_64-linux-gnu.so', true, role(false, false)), interp('python'));
+      assert.deepEqual(selectDefault('/usr/lib/python3.11/unittest/case.py', false, role(false, false)), interp('python'));
+      assert.deepEqual(selectDefault('/usr/lib/python3.11/tests.py', false, role(false, false)), interp('python'));
+    });
+
+    it('does not count the Unicode helpers that convert only from the locale charset as gconv users', () => {
+      for (const lib of ['/usr/lib/x86_64-linux-gnu/libunistring.so.2.2.0', '/usr/lib/x86_64-linux-gnu/libidn2.so.0', '/usr/lib/x86_64-linux-gnu/libpsl.so.5.3.4']) {
+        assert.equal(opensModulesBy('iconv_open', lib), false, lib);
+      }
+      assert.equal(opensModulesBy('iconv_open', '/usr/lib/x86_64-linux-gnu/libavcodec.so.59'), true);
+      assert.equal(opensModulesBy('iconv_open', '/usr/bin/git'), true);
+      assert.equal(opensModulesBy('iconv_open', '/usr/lib/x86_64-linux-gnu/libunistringx.so.1'), true);
+    });
+
     it('names the interpreter of a script from its #! line', () => {
       assert.equal(scriptInterpreter(Buffer.from('#!/usr/bin/perl -w\nuse strict;\n')), 'perl');
       assert.equal(scriptInterpreter(Buffer.from('#! /usr/bin/env python3\n')), 'python');
       assert.equal(scriptInterpreter(Buffer.from('#!/bin/sh\nset -e\n')), undefined);
       assert.equal(scriptInterpreter(Buffer.from('#!')), undefined);
+    });
+  });
+
+  describe('dependency closure', () => {
+    // app Depends lib, Recommends data and ca; lib Recommends model; data Depends dep;
+    // ca is also a Depends of lib, so only data, dep and model are optional.
+    const rel = (n: string) => [{ name: n }];
+    const pkgs: Record<string, { depends: string[]; recommends: string[] }> = {
+      app: { depends: ['lib'], recommends: ['data', 'ca', 'missing'] },
+      lib: { depends: ['ca'], recommends: ['model'] },
+      data: { depends: ['dep'], recommends: [] },
+      dep: { depends: [], recommends: [] },
+      ca: { depends: [], recommends: [] },
+      model: { depends: [], recommends: [] },
+    };
+    const db = {
+      info: async (n: string) => pkgs[n] && { name: n, version: '1', depends: [], recommends: [], provides: [], relations: { depends: pkgs[n].depends.map(rel), recommends: pkgs[n].recommends.map(rel) } },
+      satisfy: async (g: { name: string }[]) => g.find((r) => pkgs[r.name])?.name,
+    } as unknown as PackageDatabase;
+
+    it('follows Depends and installed Recommends transitively', async () => {
+      assert.deepEqual([...(await dependencyClosure(db, new Set(['app'])))].sort(), ['app', 'ca', 'data', 'dep', 'lib', 'model']);
+    });
+    it('tells which packages only a Recommends brings in, and through which package', async () => {
+      assert.deepEqual(Object.fromEntries(await recommendedOnly(db, new Set(['app']))), { data: 'app', dep: 'data', model: 'lib' });
+      // A seed is never optional, even when something recommends it.
+      assert.deepEqual([...(await recommendedOnly(db, new Set(['app', 'model']))).keys()].sort(), ['data', 'dep']);
     });
   });
 

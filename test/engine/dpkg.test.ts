@@ -48,6 +48,7 @@ async function write(root: string, rel: string, text: string): Promise<void> {
 }
 
 const STATUS = `Package: dpkg
+Essential: yes
 Status: install ok installed
 Architecture: amd64
 Version: 1.21.22
@@ -58,6 +59,7 @@ Package: libc6
 Status: install ok installed
 Architecture: amd64
 Multi-Arch: same
+Source: glibc (2.36-9+deb12u4)
 Version: 2.36-9+deb12u4
 Section: libs
 
@@ -275,6 +277,11 @@ describe('dpkg database (synthetic rootfs)', () => {
     assert.deepEqual(app.relations?.depends[0], [{ name: 'dpkg', op: '>=', version: '1.19' }]);
     assert.deepEqual((await db.info('libfoo1'))?.provides, ['libfoo-abi']);
     assert.equal((await db.info('libfoo1'))?.multiArch, 'same');
+    // Source without its version; a package without the field is its own source.
+    assert.equal((await db.info('libc6'))?.source, 'glibc');
+    assert.equal(app.source, 'app');
+    assert.equal((await db.info('dpkg'))?.essential, true);
+    assert.equal(app.essential, false);
   });
 
   it('resolves "a | b" by the first installed alternative, and virtual names via Provides', async () => {

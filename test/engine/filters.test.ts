@@ -25,6 +25,9 @@ describe('filter categories', () => {
     // Words that look like documentation, in places that are not.
     assert.deepEqual(cats('/usr/lib/x86_64-linux-gnu/libhistory.so.8'), []);
     assert.deepEqual(cats('/usr/bin/pandoc'), []);
+    // pydoc's topic texts are documentation in module form; pydoc itself is not.
+    assert.deepEqual(cats('/usr/lib/python3.11/pydoc_data/topics.py'), ['doc']);
+    assert.deepEqual(cats('/usr/lib/python3.11/pydoc.py'), []);
     assert.deepEqual(cats('/usr/share/pandoc/data/docx/word/document.xml'), []);
     assert.deepEqual(cats('/usr/share/fontconfig/conf.avail/10-hinting.conf'), []);
     assert.deepEqual(cats('/etc/fonts/fonts.conf'), []);

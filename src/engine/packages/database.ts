@@ -41,6 +41,10 @@ export interface PackageInfo {
   provides: string[];
   /** "Section"/"Group" metadata, used to recognise documentation packages. */
   section?: string;
+  /** The source package it was built from (dpkg "Source", rpm SOURCERPM's name). */
+  source?: string;
+  /** Installed as part of the base system that no package declares a dependency on (dpkg "Essential: yes"). */
+  essential?: boolean;
   /** The same groups as `depends` and `recommends`, with version constraints kept. */
   relations?: { depends: Relation[][]; recommends: Relation[][] };
   /** dpkg "Multi-Arch" field (same, foreign, allowed) when present. */

@@ -73,6 +73,8 @@ export class DpkgDatabase implements PackageDatabase {
       recommends: names(inst.recommends),
       provides: inst.provides.map((p) => p.name),
       section: inst.section,
+      source: inst.source,
+      essential: inst.essential,
       relations: { depends: [...inst.preDepends, ...inst.depends], recommends: inst.recommends },
       multiArch: inst.multiArch,
     };

@@ -18,6 +18,10 @@ export interface Instance {
   arch: string;
   multiArch?: string;
   section?: string;
+  /** The source package ("Source:" without its version; the package's own name when absent). */
+  source: string;
+  /** "Essential: yes": every package implicitly depends on it, so none declares it. */
+  essential: boolean;
   preDepends: Relation[][];
   depends: Relation[][];
   recommends: Relation[][];
@@ -55,6 +59,8 @@ export function parseStatus(text: string, file: string): Instance[] {
       multiArch,
       // "contrib/doc" and "non-free/doc" are still the doc section.
       section: section?.slice(section.lastIndexOf('/') + 1),
+      source: (fields.get('source') ?? name).split(/\s/)[0],
+      essential: fields.get('essential') === 'yes',
       preDepends: rels('pre-depends'),
       depends: rels('depends'),
       recommends: rels('recommends'),
@@ -66,7 +72,7 @@ export function parseStatus(text: string, file: string): Instance[] {
 
 /** The status fields we use; the rest (long Descriptions, Conffiles) is skipped unstored. */
 const STATUS_FIELDS = new Set([
-  'package', 'status', 'version', 'architecture', 'multi-arch', 'section',
+  'package', 'status', 'version', 'architecture', 'multi-arch', 'section', 'source', 'essential',
   'depends', 'pre-depends', 'recommends', 'provides',
 ]);
 
