@@ -13,6 +13,7 @@ export function toJson(plan: Plan) {
       reasons: e.reasons,
       ...(e.package ? { package: e.package } : {}),
       ...(e.rule ? { rule: e.rule } : {}),
+      ...(e.member ? { member: e.member } : {}),
     })),
     unresolved: plan.unresolved,
     totals: plan.totals,

@@ -209,7 +209,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 async function addEntry(put: (b: Buffer) => Promise<void>, fs: Rootfs, e: PlanEntry, signal: AbortSignal, progress: (n: number) => void): Promise<void> {
-  const name = encodeName(e.path.slice(1) + (e.type === 'dir' ? '/' : ''));
+  const name = encodeName((e.member ?? e.path).slice(1) + (e.type === 'dir' ? '/' : ''));
   const link = e.type === 'hardlink' ? e.linkTarget!.slice(1) : e.type === 'symlink' ? e.linkTarget! : '';
   const header = entryHeader(e, name, encodeName(link));
   if (e.type !== 'file') {

@@ -22,7 +22,7 @@ import type { PackageDatabase } from './packages/database';
 import type { PackageUse, Unresolved } from './plan';
 import { addGeneratedFiles } from './generatedFiles';
 import { dependencyClosure, recommendedOnly, summarisePackages } from './packageClosure';
-import type { PlanBuilder } from './planBuilder';
+import { isLayoutAlias, type PlanBuilder } from './planBuilder';
 import { dropDanglingLinks, linkInPlan } from './planLinks';
 import { defaultProfile, type Profile } from './profile';
 import type { Rootfs } from './rootfs';
@@ -74,6 +74,7 @@ export async function applyAutodeps(ctx: AutodepsContext): Promise<AutodepsResul
   if (userProfile || ctx.filterFlags?.named.length || ctx.filterFlags?.invert || ctx.level === 'default' || ctx.level === 'clean') run.filter(profile);
   if (profile.keep.length) await run.addKept(profile.keep);
   if (db && ctx.level === 'default') await run.dropDanglingLinks();
+  if (db?.listedPath) await run.placeListed();
   if (db) out.packages = await run.summarise();
   return out;
 }
@@ -475,6 +476,24 @@ class Run {
   /** No link may dangle: one whose destination left the plan (or never entered it) goes. */
   async dropDanglingLinks(): Promise<void> {
     await dropDanglingLinks(this.ctx.fs, this.ctx.builder, this.targets);
+  }
+
+  /** Puts data that its package lists only under a layout alias in through it (see PlanEntry.member). */
+  async placeListed(): Promise<void> {
+    const { builder, fs } = this.ctx;
+    const entries = builder.entries();
+    // Hard links name their target by path: neither side moves.
+    const hardlinked = new Set(entries.filter((e) => e.type === 'hardlink').map((e) => e.linkTarget!));
+    for (const e of entries) {
+      if (e.type === 'hardlink' || hardlinked.has(e.path) || this.inElfSet(e.path) || this.targets.has(e.path)) continue;
+      const listed = await this.db!.listedPath!(e.path);
+      const top = listed?.slice(0, listed.indexOf('/', 1));
+      if (!listed || !top || !isLayoutAlias(top)) continue;
+      // A link text rewritten for the canonical place would be wrong at the listed one.
+      if (e.type === 'symlink' && e.linkTarget !== (await fs.readlink(e.path))) continue;
+      e.member = listed;
+      e.reasons.push(`in the archive at ${listed}, where its package lists it`);
+    }
   }
 
   summarise(): Promise<PackageUse[]> {

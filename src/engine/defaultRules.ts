@@ -13,6 +13,10 @@ export const PATH_DIRS = /^\/(usr\/(local\/)?)?(s?bin|games)\//;
 const NOT_RUNTIME = [
   /^\/usr\/include\//, /^\/usr\/share\/(lintian|bug|bash-completion|zsh|fish|menu|applications|icons|pixmaps|metainfo|appdata|gtk-doc|help|pkgconfig|aclocal|cmake)\//,
   /^\/usr\/lib\/([^/]+\/)?(pkgconfig|cmake)\//, /\.(a|la|h|pc)$/,
+  // What the kernel, the init system and periodic jobs read, never a program in a
+  // container: firmware, kernel modules, systemd units and tmpfiles/sysusers snippets,
+  // SysV init scripts, cron and logrotate entries (dbus's socket unit came with ffmpeg).
+  /^\/(usr\/)?lib\/(firmware|modules|systemd|tmpfiles\.d|sysusers\.d)\//, /^\/etc\/(init\.d|systemd|cron\.[a-z]+|logrotate\.d)\//,
   // CPython's own regression-test support: the `test` package and the extension modules
   // built only for its test suite (_testcapi, _testbuffer, xxlimited...). No program imports them.
   /^\/usr\/lib\/python3[^/]*\/test\//, /^\/usr\/lib\/python3[^/]*\/lib-dynload\/(_test|_xxtest|_ctypes_test|xxlimited|xxsubtype)[^/]*\.so$/,

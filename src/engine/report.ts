@@ -43,7 +43,7 @@ export function formatReport(plan: Plan): string {
     const size = e.type === 'file' ? formatBytes(e.size) : '-';
     const link = e.linkTarget ? ` -> ${e.linkTarget}` : '';
     const pkg = e.package ? `  [${e.package}${e.rule ? `, ${e.rule}` : ''}]` : '';
-    out.push(`  ${e.type.padEnd(8)} ${size.padStart(10)}  ${e.path.slice(1)}${e.type === 'dir' ? '/' : ''}${link}${pkg}`);
+    out.push(`  ${e.type.padEnd(8)} ${size.padStart(10)}  ${(e.member ?? e.path).slice(1)}${e.type === 'dir' ? '/' : ''}${link}${pkg}`);
   }
   if (plan.layoutLinks.length) {
     out.push('');

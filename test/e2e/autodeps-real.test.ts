@@ -285,16 +285,27 @@ describe('end to end: the default autodeps level makes real programs work in bus
     });
   });
 
-  describe('tput (merged target)', function () {
-    it('knows xterm from the terminfo of the Essential ncurses-base, which libtinfo6 reads', () => {
-      const target = unpacked(compose('tput', 'default'), 'merged');
-      try {
-        const r = chrootRun(target, 'TERM=xterm tput cols && TERM=xterm-256color tput colors && TERM=xterm tput setaf 1 | od -An -c');
-        assert.equal(r.status, 0, r.stderr);
-        assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' ')), ['80', '256', '033 [ 3 1 m']);
-      } finally {
-        removeTarget(target);
-      }
+  describe('tput (flat and merged targets)', function () {
+    // libtinfo6 reads /lib/terminfo, where ncurses-base lists the files; under merged /usr
+    // they are in /usr/lib/terminfo, which a flat target's readers never look at.
+    for (const layout of ['flat', 'merged'] as const) {
+      it(`knows xterm from the terminfo of the Essential ncurses-base, in a ${layout} target`, () => {
+        const target = unpacked(compose('tput', 'default'), layout);
+        try {
+          const r = chrootRun(target, 'TERM=xterm tput cols && TERM=xterm-256color tput colors && TERM=xterm tput setaf 1 | od -An -c');
+          assert.equal(r.status, 0, r.stderr);
+          assert.deepEqual(r.stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' ')), ['80', '256', '033 [ 3 1 m']);
+        } finally {
+          removeTarget(target);
+        }
+      });
+    }
+
+    it('puts the terminfo in through /lib, never making lib a member', () => {
+      const members = listArchive(compose('tput', 'default'));
+      assert.ok(members.includes('lib/terminfo/x/xterm'), members.filter((m) => m.includes('terminfo')).slice(0, 5).join(' '));
+      assert.ok(!members.some((m) => m.startsWith('usr/lib/terminfo')));
+      assert.ok(!members.includes('lib'));
     });
   });
 

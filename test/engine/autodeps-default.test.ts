@@ -92,6 +92,17 @@ describe('autodeps default level', () => {
       assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/sox/libsox_fmt_flac.so', true, all), true);
     });
 
+    it('leaves out what only the kernel, the init system or cron reads', () => {
+      for (const f of ['/usr/lib/firmware/skl_hda_dsp_generic-tplg.bin', '/lib/firmware/x.bin', '/usr/lib/systemd/system/dbus.socket',
+        '/usr/lib/systemd/user/pipewire.service', '/usr/lib/tmpfiles.d/dbus.conf', '/usr/lib/sysusers.d/x.conf', '/etc/init.d/dbus',
+        '/etc/systemd/system/multi-user.target.wants/x.service', '/etc/cron.daily/dpkg', '/etc/logrotate.d/alternatives', '/usr/lib/modules/6.1.0/modules.dep']) {
+        assert.equal(selectDefault(f, false, role(true, true)), false, f);
+      }
+      // Not a prefix match on the name.
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/libsystemd.so.0', true, role(true, true)), true);
+      assert.equal(selectDefault('/etc/cron.conf', false, role(false, false)), 'data');
+    });
+
     it("leaves out CPython's test package and test-only extension modules", () => {
       for (const f of ['/usr/lib/python3.11/test/support/__init__.py', '/usr/lib/python3.11/lib-dynload/_testcapi.cpython-311-x86_64-linux-gnu.so',
         '/usr/lib/python3.11/lib-dynload/xxlimited_35.cpython-311-x86_64-linux-gnu.so', '/usr/lib/python3.11/lib-dynload/_ctypes_test.cpython-311-x86_64-linux-gnu.so']) {

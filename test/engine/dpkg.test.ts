@@ -217,6 +217,15 @@ describe('dpkg database (synthetic rootfs)', () => {
     assert.ok(files.includes('/lib'));
   });
 
+  it('tells the name a path is listed by when no package lists it canonically', async () => {
+    assert.equal(await db.listedPath!('/usr/lib/x86_64-linux-gnu/libc.so.6'), '/lib/x86_64-linux-gnu/libc.so.6');
+    assert.equal(await db.listedPath!('/usr/share/foo-data/plugin.so'), '/lib/foo/plugin.so');
+    // libc6 lists the directory both ways: the canonical listing wins.
+    assert.equal(await db.listedPath!('/usr/lib/x86_64-linux-gnu'), undefined);
+    assert.equal(await db.listedPath!('/usr/bin/dpkg'), undefined);
+    assert.equal(await db.listedPath!('/usr/bin/nothing'), undefined);
+  });
+
   it('resolves absolute directory links inside the rootfs and keeps missing directories', async () => {
     assert.equal(await db.ownerOf('/usr/share/foo-data/plugin.so'), 'libfoo1:amd64');
     assert.ok((await db.filesOf('libc6:amd64')).includes('/usr/lib/gone-dir/data'));

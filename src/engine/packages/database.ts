@@ -64,6 +64,12 @@ export interface PackageDatabase {
   resolveDependency(name: string): Promise<string[]>;
   /** Paths the package marks as configuration (dpkg conffiles). */
   conffilesOf(pkg: string): Promise<string[]>;
+  /**
+   * The name packages list a canonical path by, when none lists it canonically: dpkg's
+   * pre-merge "/lib/terminfo/x/xterm" for "/usr/lib/terminfo/x/xterm". It is where the
+   * file's readers look for it (libtinfo searches /lib/terminfo, not /usr/lib/terminfo).
+   */
+  listedPath?(canonicalPath: string): Promise<string | undefined>;
   /** Every package listing a canonical path; shared directories have many. */
   ownersOf(canonicalPath: string): Promise<string[]>;
   /** Names of all installed packages. */

@@ -41,6 +41,8 @@ interface State {
 interface Index {
   owners: Map<string, string[]>;
   files: Map<string, string[]>;
+  /** Canonical path -> the other name packages list it by, for paths no package lists canonically. */
+  aliasOnly: Map<string, string>;
 }
 
 export class DpkgDatabase implements PackageDatabase {
@@ -78,6 +80,10 @@ export class DpkgDatabase implements PackageDatabase {
       relations: { depends: [...inst.preDepends, ...inst.depends], recommends: inst.recommends },
       multiArch: inst.multiArch,
     };
+  }
+
+  async listedPath(canonicalPath: string): Promise<string | undefined> {
+    return (await this.getIndex()).aliasOnly.get(canonicalPath);
   }
 
   async ownersOf(canonicalPath: string): Promise<string[]> {
@@ -245,6 +251,8 @@ export class DpkgDatabase implements PackageDatabase {
     await this.canonDirs(dirs);
     const owners = new Map<string, string[]>();
     const files = new Map<string, string[]>();
+    const aliasOnly = new Map<string, string>();
+    const listedCanonically = new Set<string>();
     insts.forEach((inst, k) => {
       const id = inst.id;
       const paths = lists[k];
@@ -254,6 +262,8 @@ export class DpkgDatabase implements PackageDatabase {
         const cd = this.resolvedDirs.get(d)!;
         // Most directories are already canonical: reuse dpkg's string instead of rebuilding it.
         const c = cd === d ? p : this.joinCanon(cd, p.slice(p.lastIndexOf('/') + 1));
+        if (c === p) listedCanonically.add(c);
+        else if (!aliasOnly.has(c)) aliasOnly.set(c, p);
         const o = owners.get(c);
         // Aliased names ("/lib/x" and "/usr/lib/x") collapse into one canonical path.
         if (!o) owners.set(c, [id]);
@@ -264,7 +274,8 @@ export class DpkgDatabase implements PackageDatabase {
       paths.length = n;
       files.set(id, paths);
     });
-    return { owners, files };
+    for (const c of listedCanonically) aliasOnly.delete(c);
+    return { owners, files, aliasOnly };
   }
 
   /** Lines of info/<pkg>[:arch].<ext>; dpkg names the file with ":arch" only for Multi-Arch: same. */
