@@ -23,9 +23,15 @@ async function main(argv: string[]): Promise<number> {
   }
   if (opts.exes.length === 0 && !opts.profile) throw new ComposeError('usage', undefined, 'no program given: use --exe PATH');
   for (const x of opts.exes) {
-    if (!x.startsWith('/')) throw new ComposeError('usage', undefined, `--exe takes an absolute path inside the rootfs (e.g. /usr/bin/${x || 'NAME'}), got ${JSON.stringify(x)}`);
+    // "usr/bin/ls" is most likely the rootfs path without its leading slash.
+    const hint = x.includes('/') ? `/${x.replace(/^(\.\/)+/, '')}` : `/usr/bin/${x || 'NAME'}`;
+    if (!x.startsWith('/')) throw new ComposeError('usage', undefined, `--exe takes an absolute path inside the rootfs (e.g. ${hint}), got ${JSON.stringify(x)}`);
   }
-  // Fail fast, before the plan is computed: a bad name, or an archive that is in the way.
+  // The same program twice would be one closure printed twice.
+  opts.exes = [...new Set(opts.exes)];
+  // A bad name is a usage error in a dry run too, so that -t checks the command it stands for.
+  if (opts.copy !== undefined) archiveFileName(opts.copy);
+  // Fail fast, before the plan is computed: an archive that is in the way.
   const early = !opts.dryRun && (opts.copy ?? opts.exes[0]);
   if (early) {
     const file = archiveFileName(opts.copy ?? path.posix.basename(opts.exes[0]));

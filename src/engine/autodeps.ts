@@ -12,7 +12,7 @@
 import * as path from 'node:path';
 import type { Progress } from './archive';
 import { ComposeError, throwIfAborted } from './errors';
-import { BULKY_OPTIONAL_DATA, PATH_DIRS, INTERPRETERS, WATCHED_SYMBOLS, isModuleDir, libraryStems, moduleRoot, opensModulesBy, scriptInterpreter, selectDefault, type Consumer } from './defaultRules';
+import { BULKY_OPTIONAL_DATA, PATH_DIRS, INTERPRETERS, WATCHED_SYMBOLS, scriptProgram, isModuleDir, libraryStems, moduleRoot, opensModulesBy, scriptInterpreter, selectDefault, type Consumer } from './defaultRules';
 import { sniff } from './elf';
 import { undefinedSymbols } from './elfSymbols';
 import { filterEntries, globMatcher, judge, resolveFilters, type FilterCategory, type FilterPolicy } from './filters';
@@ -75,6 +75,7 @@ export async function applyAutodeps(ctx: AutodepsContext): Promise<AutodepsResul
   if (profile.keep.length) await run.addKept(profile.keep);
   if (db && ctx.level === 'default') await run.dropDanglingLinks();
   if (db?.listedPath) await run.placeListed();
+  if (db && ctx.level === 'default') await run.warnMissingInterpreters();
   if (db) out.packages = await run.summarise();
   return out;
 }
@@ -210,18 +211,19 @@ class Run {
       else await judgeDefault(pkg);
     }
     if (level === 'default') {
-      await this.addDeferred(deferred);
+      const waiting = await this.addDeferred(deferred);
+      deferred.length = 0;
       // Only now is the ELF set complete (modules and their libraries, e.g. Python's _curses
       // with libncursesw6), so only now are its packages' Essential siblings known.
       for (const pkg of await this.essentialSiblings(closure)) {
         closure.add(pkg);
         await judgeDefault(pkg);
       }
-      await this.addDeferred(deferred.splice(0));
+      await this.addDeferred([...waiting, ...deferred]);
       // Data last: whether a package is of use depends on the ELF files taken before.
       const rejected: [string, string][] = [];
       for (const [pkg, files] of data) {
-        let why = seeds.has(pkg) ? 'it owns a file of the ELF closure' : await this.dataUseful(pkg);
+        let why = seeds.has(pkg) ? 'owns a file of the ELF closure' : await this.dataUseful(pkg);
         const via = optional.get(pkg);
         if (why && via && (await this.bulkyOptional(pkg, via, files, profile))) why = undefined;
         for (const f of files) {
@@ -302,7 +304,7 @@ class Run {
    * gconv modules), decided once everything else is in, since the consumer may arrive with
    * any package or with a file decided here: repeated until nothing more opens.
    */
-  private async addDeferred(deferred: Deferred[]): Promise<void> {
+  private async addDeferred(deferred: Deferred[]): Promise<Deferred[]> {
     let rest = deferred;
     for (let changed = true; changed && rest.length;) {
       changed = false;
@@ -324,6 +326,7 @@ class Run {
       }
       rest = still;
     }
+    return rest;
   }
 
   /** The plan file that makes a consumer present (as shown in reasons), or undefined while there is none. */
@@ -478,14 +481,20 @@ class Run {
     await dropDanglingLinks(this.ctx.fs, this.ctx.builder, this.targets);
   }
 
-  /** Puts data that its package lists only under a layout alias in through it (see PlanEntry.member). */
+  /**
+   * Puts files that their package lists only under a layout alias in through it (see
+   * PlanEntry.member): data such as /lib/terminfo, and programs such as a target given as
+   * /bin/bash, which scripts name by that path ("#!/bin/bash") and a flat target has there.
+   */
   async placeListed(): Promise<void> {
     const { builder, fs } = this.ctx;
     const entries = builder.entries();
     // Hard links name their target by path: neither side moves.
     const hardlinked = new Set(entries.filter((e) => e.type === 'hardlink').map((e) => e.linkTarget!));
     for (const e of entries) {
-      if (e.type === 'hardlink' || hardlinked.has(e.path) || this.inElfSet(e.path) || this.targets.has(e.path)) continue;
+      // Shared objects stay canonical: the loader searches both places, and the loader
+      // itself must not replace a flat target's own /lib64/ld-linux-x86-64.so.2.
+      if (e.type === 'hardlink' || hardlinked.has(e.path) || e.rule === 'elf' || (this.elfAdded.has(e.path) && /\.so(\.[0-9.]+)?$/.test(e.path))) continue;
       const listed = await this.db!.listedPath!(e.path);
       const top = listed?.slice(0, listed.indexOf('/', 1));
       if (!listed || !top || !isLayoutAlias(top)) continue;
@@ -493,6 +502,33 @@ class Run {
       if (e.type === 'symlink' && e.linkTarget !== (await fs.readlink(e.path))) continue;
       e.member = listed;
       e.reasons.push(`in the archive at ${listed}, where its package lists it`);
+    }
+  }
+
+  /**
+   * Scripts the default level took (a package's helpers) whose #! interpreter is not in the
+   * archive: git's perl helpers (git request-pull) when perl is not composed too. They stay,
+   * since the user may add the interpreter, but the user hears about it once per interpreter.
+   * A busybox target has /bin/sh, so that one never counts.
+   */
+  async warnMissingInterpreters(): Promise<void> {
+    const { builder, fs } = this.ctx;
+    const inArchive = new Set<string>();
+    for (const e of builder.entries()) inArchive.add(e.path).add(e.member ?? e.path);
+    const missing = new Map<string, string[]>();
+    for (const e of builder.entries()) {
+      if (e.type !== 'file' || (e.mode & 0o111) === 0 || this.targets.has(e.path) || this.inElfSet(e.path)) continue;
+      // Modules of an interpreter's tree are imported, not run (cgi.py's #! is history).
+      if (INTERPRETERS.some((t) => t.trees.test(e.path))) continue;
+      const s = await sniff(fs.host(e.path)).catch(() => undefined);
+      const interp = s?.kind === 'script' ? scriptProgram(s.head) : undefined;
+      if (!interp || /^\/(usr\/)?bin\/sh$/.test(interp) || inArchive.has(interp)) continue;
+      const real = (await fs.resolve(interp).catch(() => undefined))?.path;
+      if (real && inArchive.has(real)) continue;
+      missing.set(interp, [...(missing.get(interp) ?? []), e.member ?? e.path]);
+    }
+    for (const [interp, scripts] of missing) {
+      this.out.warnings.push(`${scripts.length === 1 ? '1 script in the archive needs' : `${scripts.length} scripts in the archive need`} ${interp}, which is not in it (${scripts.slice(0, 3).join(', ')}${scripts.length > 3 ? ', ...' : ''}); compose it too (-x ${interp}) if they are to run`);
     }
   }
 

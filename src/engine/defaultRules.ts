@@ -14,9 +14,9 @@ const NOT_RUNTIME = [
   /^\/usr\/include\//, /^\/usr\/share\/(lintian|bug|bash-completion|zsh|fish|menu|applications|icons|pixmaps|metainfo|appdata|gtk-doc|help|pkgconfig|aclocal|cmake)\//,
   /^\/usr\/lib\/([^/]+\/)?(pkgconfig|cmake)\//, /\.(a|la|h|pc)$/,
   // What the kernel, the init system and periodic jobs read, never a program in a
-  // container: firmware, kernel modules, systemd units and tmpfiles/sysusers snippets,
+  // container: firmware, kernel modules, systemd units and tmpfiles/sysusers/binfmt snippets,
   // SysV init scripts, cron and logrotate entries (dbus's socket unit came with ffmpeg).
-  /^\/(usr\/)?lib\/(firmware|modules|systemd|tmpfiles\.d|sysusers\.d)\//, /^\/etc\/(init\.d|systemd|cron\.[a-z]+|logrotate\.d)\//,
+  /^\/(usr\/)?lib\/(firmware|modules|systemd|tmpfiles\.d|sysusers\.d|binfmt\.d)\//, /^\/etc\/(init\.d|systemd|cron\.[a-z]+|logrotate\.d)\//,
   // CPython's own regression-test support: the `test` package and the extension modules
   // built only for its test suite (_testcapi, _testbuffer, xxlimited...). No program imports them.
   /^\/usr\/lib\/python3[^/]*\/test\//, /^\/usr\/lib\/python3[^/]*\/lib-dynload\/(_test|_xxtest|_ctypes_test|xxlimited|xxsubtype)[^/]*\.so$/,
@@ -84,11 +84,23 @@ export const INTERPRETERS: { name: string; trees: RegExp; objects: RegExp }[] = 
   { name: 'lua', trees: new RegExp(`^/usr/(share/lua|lib/${TRIPLET}/lua)/`), objects: /^(lua[0-9.]*|liblua[0-9.]*\.so[0-9.]*)$/ },
 ];
 
+/** The program a `#!` line runs: its path, or for `#!/usr/bin/env perl` the name "perl". */
+function shebangProgram(head: Buffer): string | undefined {
+  const line = head.subarray(2, head.includes(10) ? head.indexOf(10) : head.length).toString('latin1').trim().split(/\s+/);
+  return posix.basename(line[0] ?? '') === 'env' ? line.find((w, i) => i > 0 && !w.startsWith('-')) : line[0] || undefined;
+}
+
 /** The interpreter a `#!` line names, when it is one of INTERPRETERS (`#!/usr/bin/env perl` too). */
 export function scriptInterpreter(head: Buffer): string | undefined {
-  const line = head.subarray(2, head.includes(10) ? head.indexOf(10) : head.length).toString('latin1').trim().split(/\s+/);
-  const prog = posix.basename(line[0] ?? '') === 'env' ? line.find((w, i) => i > 0 && !w.startsWith('-')) : line[0];
+  const prog = shebangProgram(head);
   return prog ? INTERPRETERS.find((t) => t.objects.test(posix.basename(prog)))?.name : undefined;
+}
+
+/** The interpreter's path a `#!` line runs; `env NAME` is looked up in /usr/bin. */
+export function scriptProgram(head: Buffer): string | undefined {
+  const prog = shebangProgram(head);
+  if (!prog) return undefined;
+  return prog.startsWith('/') ? prog : `/usr/bin/${prog}`;
 }
 
 /**
@@ -97,11 +109,15 @@ export function scriptInterpreter(head: Buffer): string | undefined {
  * the locales a busybox target has (C, C.UTF-8) use only the built-in charsets, so a
  * program that never calls iconv (Python, which has its own codecs) needs none of them.
  */
-const MODULE_ENTRY_POINTS: { files: RegExp; symbol: string; notBy?: RegExp }[] = [
+const MODULE_ENTRY_POINTS: { files: RegExp; symbol: string; notBy?: RegExp; anyPackage?: boolean }[] = [
   // Unicode helpers that import iconv_open only to convert from the locale's charset (IDN
   // host names in libidn2, which uses libunistring; libpsl likewise): in C and C.UTF-8
   // that charset is built in, so curl or wget alone do not need 7 MiB of modules.
   { files: new RegExp(`^/usr/lib(64)?/(${TRIPLET}/)?gconv/`), symbol: 'iconv_open', notBy: /^lib(unistring|idn2?|psl)\.so/ },
+  // glibc's C.UTF-8 locale (libc-bin, an Essential sibling of libc6): not built in, and what
+  // LANG=C.UTF-8, common in container images, selects. Without it perl warns, Python's
+  // setlocale() fails and grep loses multibyte matching. Only for objects that call setlocale.
+  { files: /^\/usr\/lib\/locale\/C\.(utf8|UTF-8)\//, symbol: 'setlocale', anyPackage: true },
 ];
 export const WATCHED_SYMBOLS = new Set(MODULE_ENTRY_POINTS.map((m) => m.symbol));
 
@@ -132,9 +148,9 @@ export interface PackageRole {
  *    profile's filters);
  *  - an interpreter's library tree (perl, Python, Ruby, Tcl, Lua), ELF modules included,
  *    from any package: when that interpreter is in the archive;
- *  - a module directory with a known entry point (libc's gconv): when an object in the
- *    archive imports it, and only from the target's packages or those owning a library in
- *    the ELF closure;
+ *  - a module directory with a known entry point (libc's gconv, glibc's C.UTF-8 locale):
+ *    when an object in the archive imports it; gconv only from the target's packages or
+ *    those owning a library in the ELF closure;
  *  - the target's own packages: everything else outside the command directories (helper
  *    programs such as /usr/lib/git-core/*, data such as templates);
  *  - loadable modules of the module directories the program's libraries open, from any
@@ -152,7 +168,7 @@ export function selectDefault(file: string, elfLike: boolean, role: PackageRole)
   const interp = INTERPRETERS.find((t) => t.trees.test(file));
   if (interp) return { needs: { kind: 'interpreter', name: interp.name } };
   const entry = MODULE_ENTRY_POINTS.find((m) => m.files.test(file));
-  if (entry) return role.own || role.ownsLibrary ? { needs: { kind: 'symbol', name: entry.symbol } } : false;
+  if (entry) return entry.anyPackage || role.own || role.ownsLibrary ? { needs: { kind: 'symbol', name: entry.symbol } } : false;
   if (role.own) return true;
   if (root && (role.ownsLibrary || role.moduleDirs.has(root) || role.stems.has(norm(posix.basename(root))))) return true;
   return elfLike ? false : 'data';

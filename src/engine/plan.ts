@@ -21,10 +21,11 @@ export interface PlanEntry {
   /** Why the entry is in the plan, in words ("interpreter of /usr/bin/ffmpeg"). */
   reasons: string[];
   /**
-   * The path it has in the archive when that is not `path`: non-ELF data that its package
-   * lists only under a top-level layout alias (ncurses-base's /lib/terminfo) goes in
-   * through the alias, so it lands where its readers look in a flat target (real /lib) as
-   * in a merged one (lib -> usr/lib). ELF objects need no such care: the loader searches both.
+   * The path it has in the archive when that is not `path`: a file that its package lists
+   * only under a top-level layout alias (ncurses-base's /lib/terminfo, bash's /bin/bash)
+   * goes in through the alias, so it lands where its readers look in a flat target (real
+   * /lib) as in a merged one (lib -> usr/lib). Shared objects stay at `path`: the loader
+   * searches both.
    */
   member?: string;
   /** Owning package, once package databases are read. */

@@ -54,7 +54,7 @@ export function formatReport(plan: Plan): string {
     out.push('');
     out.push(`Packages (${plan.packages.length}):`);
     for (const p of [...plan.packages].sort((a, b) => b.bytes - a.bytes)) {
-      out.push(`  ${p.name.padEnd(40)} ${(p.version ?? '').padEnd(28)} ${formatBytes(p.bytes).padStart(10)}  ${p.files} files`);
+      out.push(`  ${p.name.padEnd(40)} ${(p.version ?? '').padEnd(28)} ${formatBytes(p.bytes).padStart(10)}  ${p.files} file${p.files === 1 ? '' : 's'}`);
     }
   }
   const t = plan.totals;
@@ -70,7 +70,10 @@ export function formatReport(plan: Plan): string {
   if (plan.unresolved.length === 0) out.push('Unresolved: none');
   else {
     out.push(`Unresolved (${plan.unresolved.length}):`);
-    for (const u of plan.unresolved) out.push(`  ${u.soname} needed by ${u.neededBy}; searched ${u.searched.join(', ') || '(nothing)'}`);
+    for (const u of plan.unresolved) {
+      const removed = u.searched.length === 1 && u.searched[0] === 'removed by profile prune';
+      out.push(`  ${u.soname} needed by ${u.neededBy}; ${removed ? u.searched[0] : `searched ${u.searched.join(', ') || '(nothing)'}`}`);
+    }
   }
   return out.join('\n') + '\n';
 }

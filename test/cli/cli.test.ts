@@ -44,6 +44,23 @@ describe('CLI', function () {
     assert.match(r.stderr, /bogus/);
     assert.equal(runCli(['-r', '/']).status, 2);
     assert.equal(runCli(['-x', '/usr/bin/git', '--autodeps', 'lots']).status, 2);
+    // A relative path is most likely the rootfs path without its slash.
+    const rel = runCli(['-x', 'usr/bin/git']);
+    assert.equal(rel.status, 2);
+    assert.match(rel.stderr, /\(e\.g\. \/usr\/bin\/git\)/);
+    assert.match(runCli(['-x', 'git']).stderr, /\(e\.g\. \/usr\/bin\/git\)/);
+  });
+
+  it('rejects a bad archive name in a dry run as in a real one, and composes a repeated program once', () => {
+    const root = mk();
+    for (const dry of [['-t'], []]) {
+      const r = runCli(['-r', root, '-x', '/usr/bin/git', '-c', '../../etc/x', ...dry]);
+      assert.equal(r.status, 2, `${dry.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /invalid archive name "..\/..\/etc\/x"/);
+    }
+    const twice = runCli(['-r', root, '-x', '/usr/bin/git', '-x', '/usr/bin/git', '-t', '--autodeps', 'none']);
+    assert.equal(twice.status, 0, twice.stderr);
+    assert.equal(twice.stdout.match(/^\/usr\/bin\/git \(interpreter/gm)?.length, 1);
   });
 
   it('exits 3 naming the file when a target does not exist', () => {

@@ -22,10 +22,10 @@ type Program = 'ffmpeg' | 'python3' | 'git' | 'curl' | 'sox' | 'perl' | 'tput';
  * gzip level 6, 2026-12-03):
  *
  *   program   none    default   free    free/default   (default-none)/(free-none)
- *   ffmpeg    100.7   108.7     265.0   2.43           0.05
- *   python3     4.2    12.7      25.6   2.01           0.40
- *   git         3.0    24.5      65.2   2.65           0.35
- *   curl        8.0     9.6      17.7   1.85           0.16
+ *   ffmpeg    100.7   108.8     265.0   2.43           0.05
+ *   python3     4.2    12.8      25.6   2.00           0.40
+ *   git         3.0    24.6      65.2   2.64           0.35
+ *   curl        8.0     9.6      17.7   1.83           0.17
  *
  * "half": the default archive is at least 2x smaller than the free one. "bound": that
  * cannot hold for curl, because its ELF closure alone (the `none` archive, 8.0 MiB) is
@@ -182,6 +182,17 @@ describe('end to end: the default autodeps level makes real programs work in bus
 
     it('size: default against free', () => sizeCheck('python3'));
 
+    it("sets the C.UTF-8 locale that LANG names (glibc's C.utf8, from libc-bin)", () => {
+      const target = unpacked(compose('python3', 'default'), 'merged');
+      try {
+        const r = chrootRun(target, `LANG=C.UTF-8 /usr/bin/python3 -c 'import locale; print(locale.setlocale(locale.LC_ALL, ""))'`);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stdout.trim(), /C\.UTF-8/);
+      } finally {
+        removeTarget(target);
+      }
+    });
+
     it("finds terminal descriptions for curses (ncurses-base is Essential: nothing depends on it)", () => {
       const target = unpacked(compose('python3', 'default'), 'merged');
       try {
@@ -218,6 +229,15 @@ describe('end to end: the default autodeps level makes real programs work in bus
     });
 
     it('size: default against free', () => sizeCheck('git'));
+
+    it("warns that git's perl helpers need perl, and not when perl is composed too", () => {
+      const alone = runCli(['-x', '/usr/bin/git', '-r', src, '-t']);
+      assert.equal(alone.status, 0, alone.stderr);
+      assert.match(alone.stdout, /scripts in the archive need \/usr\/bin\/perl, which is not in it \(.*git-core.*-x \/usr\/bin\/perl/);
+      const both = runCli(['-x', '/usr/bin/git', '-x', '/usr/bin/perl', '-r', src, '-t']);
+      assert.equal(both.status, 0, both.stderr);
+      assert.doesNotMatch(both.stdout, /need \/usr\/bin\/perl/);
+    });
   });
 
   describe('curl (merged target)', function () {
@@ -279,6 +299,32 @@ describe('end to end: the default autodeps level makes real programs work in bus
         const r = chrootRun(target, "perl -MData::Dumper -MList::Util=sum -MPOSIX -e 'print sum(1, 2), qq{\\n}'");
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stdout.trim(), '3');
+        // LANG=C.UTF-8, as container images set it, needs glibc's C.utf8 locale from libc-bin.
+        const utf8 = chrootRun(target, "LANG=C.UTF-8 perl -MPOSIX=setlocale,LC_ALL -e 'print defined(setlocale(LC_ALL, q{})) ? qq{set\\n} : qq{unset\\n}'");
+        assert.equal(utf8.status, 0, utf8.stderr);
+        assert.equal(utf8.stderr, '', 'perl warned about the locale');
+        assert.equal(utf8.stdout.trim(), 'set');
+      } finally {
+        removeTarget(target);
+      }
+    });
+  });
+
+  describe('bash given as /bin/bash (flat target)', function () {
+    it('is at /bin/bash, where bash lists it and #!/bin/bash scripts look', () => {
+      const name = `cc-fix-t5-${process.pid}-binbash`;
+      const archive = path.join(src, 'tmp', `${name}.tar.gz`);
+      written.add(archive);
+      const r = runCli(['-x', '/bin/bash', '-r', src, '-c', name, '--force']);
+      assert.equal(r.status, 0, r.stderr);
+      const target = unpacked(archive, 'flat');
+      try {
+        fs.writeFileSync(path.join(target, 'tmp', 's.sh'), '#!/bin/bash\necho "bash ${BASH_VERSINFO[0]}"\n', { mode: 0o755 });
+        const run = chrootRun(target, '/tmp/s.sh');
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(run.stdout, /^bash 5/);
+        // The flat target's own busybox sh is untouched: bash's package lists no /bin/sh.
+        assert.match(fs.readlinkSync(path.join(target, 'bin', 'sh')), /(^|\/)busybox$/);
       } finally {
         removeTarget(target);
       }
