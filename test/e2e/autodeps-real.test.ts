@@ -22,10 +22,10 @@ type Program = 'ffmpeg' | 'python3' | 'git' | 'curl' | 'sox' | 'perl' | 'tput';
  * gzip level 6, 2026-12-03):
  *
  *   program   none    default   free    free/default   (default-none)/(free-none)
- *   ffmpeg    100.7   108.8     265.0   2.43           0.05
- *   python3     4.2    12.8      25.6   2.00           0.40
- *   git         3.0    24.6      65.2   2.64           0.35
- *   curl        8.0     9.6      17.7   1.83           0.17
+ *   ffmpeg    100.7   108.8     265.0   2.435          0.05
+ *   python3     4.2    12.8      25.6   2.003          0.40
+ *   git         3.0    24.6      65.2   2.647          0.35
+ *   curl        8.0     9.6      17.7   1.839          0.17
  *
  * "half": the default archive is at least 2x smaller than the free one. "bound": that
  * cannot hold for curl, because its ELF closure alone (the `none` archive, 8.0 MiB) is
