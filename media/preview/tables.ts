@@ -29,7 +29,9 @@ export function renderFileRows(entries: PlanEntry[], filter: string, onOpen: (pa
   const body = h('vscode-table-body', { slot: 'body' });
   for (const e of entries) {
     if (!matchesFilter(e, filter)) continue;
-    const what = e.type === 'symlink' ? `symlink → ${e.linkTarget ?? ''}` : e.type === 'hardlink' ? `hardlink → ${e.linkTarget ?? ''}` : e.type;
+    const kind = e.type === 'symlink' ? `symlink → ${e.linkTarget ?? ''}` : e.type === 'hardlink' ? `hardlink → ${e.linkTarget ?? ''}` : e.type;
+    // Data listed under /lib or /bin goes in through the alias (see PlanEntry.member).
+    const what = e.member ? `${kind}, archived as ${e.member}` : kind;
     const pathCell = e.type === 'file'
       ? h('a', { href: '#', class: 'path', title: `Open ${e.path} read-only`, onclick: (ev: Event) => { ev.preventDefault(); onOpen(e.path); } }, e.path)
       : h('span', { class: 'path' }, e.path);
