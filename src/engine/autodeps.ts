@@ -15,7 +15,7 @@ import { ComposeError, throwIfAborted } from './errors';
 import { BULKY_OPTIONAL_DATA, PATH_DIRS, INTERPRETERS, WATCHED_SYMBOLS, scriptProgram, isModuleDir, libraryStems, moduleRoot, opensModulesBy, scriptInterpreter, selectDefault, type Consumer } from './defaultRules';
 import { sniff } from './elf';
 import { undefinedSymbols } from './elfSymbols';
-import { filterEntries, globMatcher, judge, resolveFilters, type FilterCategory, type FilterPolicy } from './filters';
+import { filterEntries, globMatcher, judge, resolveFilters, type FilterCategory, type FilterPolicy, type PathMatcher } from './filters';
 import type { Closure, LoaderEmulator } from './loader';
 import { detectPackageDatabase } from './packages/detect';
 import type { PackageDatabase } from './packages/database';
@@ -29,6 +29,9 @@ import type { Rootfs } from './rootfs';
 import { addKeptFiles } from './profileKeep';
 
 const posix = path.posix;
+
+/** A shared object's name: libc.so.6, pam_unix.so, ld-linux-x86-64.so.2. */
+const SHARED_OBJECT = /\.so(\.[0-9][0-9.]*)?$/;
 
 import { formatBytes, type AutodepsLevel } from './units';
 export { AUTODEPS_LEVELS, type AutodepsLevel } from './units';
@@ -69,12 +72,17 @@ export async function applyAutodeps(ctx: AutodepsContext): Promise<AutodepsResul
   } else {
     await run.expand(profile);
   }
+  // Archive paths first, so that keep and prune globs match the paths the dry run shows too.
+  if (db?.listedPath) await run.placeListed();
   // The default profile's filters only apply where the level asks for a trimmed result;
   // a profile the user gave applies at every level.
   if (userProfile || ctx.filterFlags?.named.length || ctx.filterFlags?.invert || ctx.level === 'default' || ctx.level === 'clean') run.filter(profile);
   if (profile.keep.length) await run.addKept(profile.keep);
   if (db && ctx.level === 'default') await run.dropDanglingLinks();
-  if (db?.listedPath) await run.placeListed();
+  if (db?.listedPath) {
+    await run.placeListed(); // what keep added
+    await run.retargetLinks();
+  }
   if (db && ctx.level === 'default') await run.warnMissingInterpreters();
   if (db) out.packages = await run.summarise();
   return out;
@@ -241,7 +249,21 @@ class Run {
         const to = (await this.ctx.fs.lstat(f))?.isSymbolicLink() ? await linkInPlan(this.ctx.fs, builder, f) : undefined;
         if (to) await this.addFile(pkg, f, false, 'autodeps:default', `link of package ${pkg} (autodeps:default) to ${to}, which is in the archive`);
       }
-    } else if (level === 'free' || level === 'clean') await this.addGenerated(closure, async () => true);
+    } else if (level === 'free' || level === 'clean') {
+      // Never less than the default level takes from Essential siblings (ncurses-base's
+      // terminfo for libtinfo6, glibc's C.UTF-8 locale), and no more: util-linux's programs
+      // are not what libuuid1's users depend on.
+      const none = { own: false, ownsLibrary: false, moduleDirs: new Set<string>(), stems: new Set<string>() };
+      for (const pkg of await this.essentialSiblings(closure)) {
+        closure.add(pkg);
+        const dataOnly = !(await this.executablesOf(pkg, await db.filesOf(pkg))).elf;
+        await this.addPackage(pkg, `autodeps:${level}`, (file, elfLike) => {
+          const choice = selectDefault(file, elfLike, none);
+          return choice === true || typeof choice === 'object' || (choice === 'data' && dataOnly);
+        });
+      }
+      await this.addGenerated(closure, async () => true);
+    }
   }
 
   /**
@@ -451,10 +473,11 @@ class Run {
    */
   filter(profile: Profile): void {
     const { builder } = this.ctx;
-    const prune = globMatcher(profile.prune);
+    const policy = this.policy(profile);
+    const prune = policy.prune!;
     const guarded = new Set(this.targets);
     for (const e of builder.entries()) if ((e.rule === 'elf' || e.rule === 'target') && !prune(e.path)) guarded.add(e.path);
-    const result = filterEntries(builder.entries(), { ...this.policy(profile), prune, targets: guarded });
+    const result = filterEntries(builder.entries(), { ...policy, targets: guarded });
     for (const d of result.dropped) {
       builder.remove(d.entry.path);
       if (d.entry.rule !== 'elf' && d.entry.rule !== 'target') continue;
@@ -467,7 +490,10 @@ class Run {
   /** The filters, keep and prune globs in force: the profile's, with the CLI's flags applied. */
   private policy(profile: Profile): FilterPolicy {
     const filters = this.ctx.filterFlags ? resolveFilters(profile.filters, { ...this.ctx.filterFlags, profileFile: !!this.ctx.profile }) : profile.filters;
-    return { filters, keep: globMatcher(profile.keep), prune: globMatcher(profile.prune) };
+    // A glob may name an entry by its rootfs path or by its archive path (see PlanEntry.member).
+    const member = (p: string) => this.ctx.builder.get(p)?.member;
+    const either = (m: PathMatcher): PathMatcher => (p) => m(p) || (member(p) !== undefined && m(member(p)!));
+    return { filters, keep: either(globMatcher(profile.keep)), prune: either(globMatcher(profile.prune)) };
   }
 
   /** mezzotint's `keep` also brings in what it names (see profileKeep.ts). */
@@ -485,23 +511,44 @@ class Run {
    * Puts files that their package lists only under a layout alias in through it (see
    * PlanEntry.member): data such as /lib/terminfo, and programs such as a target given as
    * /bin/bash, which scripts name by that path ("#!/bin/bash") and a flat target has there.
+   * Idempotent: entries placed before are left as they are.
    */
   async placeListed(): Promise<void> {
-    const { builder, fs } = this.ctx;
-    const entries = builder.entries();
+    const entries = this.ctx.builder.entries();
     // Hard links name their target by path: neither side moves.
     const hardlinked = new Set(entries.filter((e) => e.type === 'hardlink').map((e) => e.linkTarget!));
     for (const e of entries) {
-      // Shared objects stay canonical: the loader searches both places, and the loader
-      // itself must not replace a flat target's own /lib64/ld-linux-x86-64.so.2.
-      if (e.type === 'hardlink' || hardlinked.has(e.path) || e.rule === 'elf' || (this.elfAdded.has(e.path) && /\.so(\.[0-9.]+)?$/.test(e.path))) continue;
+      // Shared objects, their links and the loader stay canonical: the loader searches both
+      // places, and a library moved apart from its links would leave them dangling.
+      if (e.member || e.type === 'hardlink' || hardlinked.has(e.path) || e.rule === 'elf' || SHARED_OBJECT.test(posix.basename(e.path))) continue;
       const listed = await this.db!.listedPath!(e.path);
       const top = listed?.slice(0, listed.indexOf('/', 1));
       if (!listed || !top || !isLayoutAlias(top)) continue;
-      // A link text rewritten for the canonical place would be wrong at the listed one.
-      if (e.type === 'symlink' && e.linkTarget !== (await fs.readlink(e.path))) continue;
       e.member = listed;
       e.reasons.push(`in the archive at ${listed}, where its package lists it`);
+    }
+  }
+
+  /**
+   * Symlinks follow what moved: a link whose destination, or which itself, goes in through
+   * a layout alias gets its text recomputed between the archive paths (absolute stays
+   * absolute), so /usr/bin/pidof -> /usr/sbin/killall5 becomes -> /sbin/killall5 when
+   * killall5 goes in as sbin/killall5, and resolves in flat and merged targets alike.
+   */
+  async retargetLinks(): Promise<void> {
+    const { builder, fs } = this.ctx;
+    for (const e of builder.entries()) {
+      if (e.type !== 'symlink' || !e.linkTarget) continue;
+      const text = e.linkTarget;
+      const raw = text.startsWith('/') ? text : posix.join(posix.dirname(e.path), text);
+      const dir = await fs.resolve(posix.dirname(raw)).catch(() => undefined);
+      const dest = dir && builder.get(posix.join(dir.path, posix.basename(raw)));
+      if (!dest || (!dest.member && !e.member)) continue;
+      const to = dest.member ?? dest.path;
+      const next = text.startsWith('/') ? to : posix.relative(posix.dirname(e.member ?? e.path), to) || '.';
+      if (next === text) continue;
+      e.linkTarget = next;
+      e.reasons.push(`link text ${text} became ${next}, since ${dest.member ? `${dest.path} goes in as ${to}` : `the link goes in as ${e.member}`}`);
     }
   }
 

@@ -118,6 +118,10 @@ const MODULE_ENTRY_POINTS: { files: RegExp; symbol: string; notBy?: RegExp; anyP
   // LANG=C.UTF-8, common in container images, selects. Without it perl warns, Python's
   // setlocale() fails and grep loses multibyte matching. Only for objects that call setlocale.
   { files: /^\/usr\/lib\/locale\/C\.(utf8|UTF-8)\//, symbol: 'setlocale', anyPackage: true },
+  // Cyrus SASL's auxprop plugins (sasldb, sql, ldapdb) look up users' secrets for a server;
+  // only sasl_server_init loads them. A client (libldap, so curl and git) calls
+  // sasl_client_init, and sasldb alone would bring Berkeley DB's 1.8 MiB.
+  { files: new RegExp(`^/usr/lib/(${TRIPLET}/)?sasl2/lib(sasldb|sql|ldapdb)\\.so`), symbol: 'sasl_server_init', anyPackage: true },
 ];
 export const WATCHED_SYMBOLS = new Set(MODULE_ENTRY_POINTS.map((m) => m.symbol));
 
@@ -148,7 +152,8 @@ export interface PackageRole {
  *    profile's filters);
  *  - an interpreter's library tree (perl, Python, Ruby, Tcl, Lua), ELF modules included,
  *    from any package: when that interpreter is in the archive;
- *  - a module directory with a known entry point (libc's gconv, glibc's C.UTF-8 locale):
+ *  - a module directory with a known entry point (libc's gconv, glibc's C.UTF-8 locale,
+ *    SASL's server-side auxprop plugins):
  *    when an object in the archive imports it; gconv only from the target's packages or
  *    those owning a library in the ELF closure;
  *  - the target's own packages: everything else outside the command directories (helper

@@ -17,25 +17,19 @@ type Level = 'none' | 'default' | 'free';
 type Program = 'ffmpeg' | 'python3' | 'git' | 'curl' | 'sox' | 'perl' | 'tput';
 
 /**
- * What the size check can honestly ask of each program, from measurements on the cached
- * bookworm fixture, which has Recommends installed as apt does by default (archive MiB,
- * gzip level 6, 2026-12-03):
+ * Measurements behind the size check, on the cached bookworm fixture, which has Recommends
+ * installed as apt does by default (archive MiB, gzip level 6, 2026-12-03):
  *
  *   program   none    default   free    free/default   (default-none)/(free-none)
- *   ffmpeg    100.7   108.8     265.0   2.435          0.05
- *   python3     4.2    12.8      25.6   2.003          0.40
- *   git         3.0    24.6      65.2   2.647          0.35
- *   curl        8.0     9.6      17.7   1.839          0.17
+ *   ffmpeg    100.7   108.8     265.3   2.438          0.05
+ *   python3     4.2    12.8      25.9   2.028          0.40
+ *   git         3.0    24.6      65.5   2.660          0.35
+ *   curl        8.0     8.8      17.8   2.019          0.08
  *
- * "half": the default archive is at least 2x smaller than the free one. "bound": that
- * cannot hold for curl, because its ELF closure alone (the `none` archive, 8.0 MiB) is
- * most of `free`, and what the default adds (the CA certificates, the licences, the SASL
- * and Kerberos plugins libcurl opens) cannot go without breaking or stripping something;
- * so the check is that the default is smaller than free and that what it adds beyond the
- * ELF closure is at most half of what free adds.
+ * python3 and curl pass by little: python3's default is its interpreter and standard
+ * library, curl's is mostly its ELF closure (8.0 MiB). Whatever the default level adds to
+ * them has to earn its place.
  */
-const SIZE_CHECK: Record<Exclude<Program, 'sox' | 'perl' | 'tput'>, 'half' | 'bound'> = { ffmpeg: 'half', python3: 'half', git: 'half', curl: 'bound' };
-
 const MiB = 1024 * 1024;
 
 describe('end to end: the default autodeps level makes real programs work in busybox+glibc targets', function () {
@@ -87,12 +81,7 @@ describe('end to end: the default autodeps level makes real programs work in bus
     const { none, default: def, free } = sizes.get(program)! as Record<Level, number>;
     const show = `${program}: none ${(none / MiB).toFixed(1)} MiB, default ${(def / MiB).toFixed(1)} MiB, free ${(free / MiB).toFixed(1)} MiB (free/default ${(free / def).toFixed(2)})`;
     assert.ok(none < def, `the default level added nothing: ${show}`);
-    if (SIZE_CHECK[program] === 'half') {
-      assert.ok(2 * def <= free, `default is not 2x smaller than free: ${show}`);
-    } else {
-      assert.ok(def < free, `default is not smaller than free: ${show}`);
-      assert.ok(2 * (def - none) <= free - none, `default adds more than half of what free adds beyond the ELF closure: ${show}`);
-    }
+    assert.ok(2 * def <= free, `default is not 2x smaller than free: ${show}`);
   }
 
   describe('ffmpeg (merged target)', function () {
@@ -282,6 +271,14 @@ describe('end to end: the default autodeps level makes real programs work in bus
 
     it('size: default against free', () => sizeCheck('curl'));
 
+    it("takes SASL's client mechanisms but not the server-side sasldb plugin and its Berkeley DB", () => {
+      const r = runCli(['-x', '/usr/bin/curl', '-r', src, '-t', '--json']);
+      assert.equal(r.status, 0, r.stderr);
+      const paths = (JSON.parse(r.stdout) as { entries: { path: string }[] }).entries.map((e) => e.path);
+      assert.ok(paths.some((p) => /\/sasl2\/libscram\.so/.test(p)), 'no SASL mechanism');
+      assert.deepEqual(paths.filter((p) => /libsasldb|libdb-5/.test(p)), []);
+    });
+
     it('keeps the generated CA hash links at the free level too', () => {
       const hashes = (level: Level) => listArchive(compose('curl', level)).filter((m) => /^etc\/ssl\/certs\/[0-9a-f]{8}\.[0-9]$/.test(m)).length;
       const def = hashes('default');
@@ -352,6 +349,58 @@ describe('end to end: the default autodeps level makes real programs work in bus
       assert.ok(members.includes('lib/terminfo/x/xterm'), members.filter((m) => m.includes('terminfo')).slice(0, 5).join(' '));
       assert.ok(!members.some((m) => m.startsWith('usr/lib/terminfo')));
       assert.ok(!members.includes('lib'));
+    });
+  });
+
+  describe('paths through layout aliases', function () {
+    type JsonPlan = { entries: { path: string; type: string; member?: string; linkTarget?: string }[] };
+    const plan = (args: string[]) => {
+      const r = runCli(['-r', src, '-t', '--json', ...args]);
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as JsonPlan;
+    };
+
+    it('retargets a link whose destination goes in through an alias (pidof -> killall5), so it resolves in a flat target', () => {
+      const p = plan(['-x', '/bin/pidof']);
+      const link = p.entries.find((e) => e.path === '/usr/bin/pidof')!;
+      assert.equal(link.member, '/bin/pidof');
+      assert.equal(link.linkTarget, '/sbin/killall5');
+      assert.equal(p.entries.find((e) => e.path === '/usr/sbin/killall5')?.member, '/sbin/killall5');
+      const name = `cc-fix-t5-${process.pid}-pidof`;
+      const archive = path.join(src, 'tmp', `${name}.tar.gz`);
+      written.add(archive);
+      assert.equal(runCli(['-x', '/bin/pidof', '-r', src, '-c', name, '--force']).status, 0);
+      const target = unpacked(archive, 'flat');
+      try {
+        // No /proc in the chroot: pidof finds nothing (1), but it runs (not 127).
+        assert.equal(chrootRun(target, '/bin/pidof nothing-runs').status, 1);
+      } finally {
+        removeTarget(target);
+      }
+    });
+
+    it('never moves a shared object or its links, at any level', () => {
+      for (const level of ['default', 'free']) {
+        const moved = plan(['-x', '/usr/bin/python3', '--autodeps', level]).entries.filter((e) => e.member && /\.so(\.[0-9.]+)?$/.test(e.path));
+        assert.deepEqual(moved.map((e) => `${e.path} -> ${e.member}`), [], level);
+      }
+    });
+
+    it('gives free what default takes from Essential siblings (terminfo), and lets prune name the archive path', () => {
+      const free = plan(['-x', '/usr/bin/tput', '--autodeps', 'free']);
+      assert.ok(free.entries.some((e) => e.member === '/lib/terminfo/x/xterm'));
+      // Only what default would take from them: libc-bin's locale, not its programs.
+      assert.ok(free.entries.some((e) => e.path.startsWith('/usr/lib/locale/C.utf8/')));
+      assert.deepEqual(free.entries.filter((e) => /^\/usr\/s?bin\/(ldconfig|getconf|locale|iconv)$/.test(e.path)).map((e) => e.path), []);
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-fix-prune-'));
+      try {
+        fs.writeFileSync(path.join(dir, 'p.yaml'), 'config:\n  prune:\n    - /lib/terminfo/x/**\n');
+        const pruned = plan(['-x', '/usr/bin/tput', '-p', path.join(dir, 'p.yaml')]);
+        assert.ok(!pruned.entries.some((e) => (e.member ?? e.path).startsWith('/lib/terminfo/x/')));
+        assert.ok(pruned.entries.some((e) => e.member === '/lib/terminfo/v/vt100'));
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 

@@ -113,6 +113,15 @@ describe('autodeps default level', () => {
       assert.deepEqual(selectDefault('/usr/lib/python3.11/tests.py', false, role(false, false)), interp('python'));
     });
 
+    it("defers SASL's auxprop plugins to a server (sasl_server_init), from any package", () => {
+      const server = { needs: { kind: 'symbol', name: 'sasl_server_init' } };
+      for (const f of ['/usr/lib/x86_64-linux-gnu/sasl2/libsasldb.so.2.0.25', '/usr/lib/x86_64-linux-gnu/sasl2/libsql.so', '/usr/lib/x86_64-linux-gnu/sasl2/libldapdb.so.2']) {
+        assert.deepEqual(selectDefault(f, true, role(false, false, libraryStems('libsasl2.so.2'))), server, f);
+      }
+      // The mechanisms are client plugins too: they come with the module directory.
+      assert.equal(selectDefault('/usr/lib/x86_64-linux-gnu/sasl2/libscram.so.2.0.25', true, role(false, false, libraryStems('libsasl2.so.2'))), true);
+    });
+
     it('does not count the Unicode helpers that convert only from the locale charset as gconv users', () => {
       for (const lib of ['/usr/lib/x86_64-linux-gnu/libunistring.so.2.2.0', '/usr/lib/x86_64-linux-gnu/libidn2.so.0', '/usr/lib/x86_64-linux-gnu/libpsl.so.5.3.4']) {
         assert.equal(opensModulesBy('iconv_open', lib), false, lib);
