@@ -167,7 +167,7 @@ async function makeRootfs(): Promise<string> {
   await write(root, `${d}/info/app.list`, '/.\n/usr/bin\n/usr/bin/app\n');
   // wrapper diverts /usr/bin/tool and ships its own; real-tool's copy lands in tool.real.
   await write(root, `${d}/info/wrapper.list`, '/.\n/usr/bin/tool\n');
-  await write(root, `${d}/info/real-tool.list`, '/.\n/usr/bin/tool\n/bin/tool2\n');
+  await write(root, `${d}/info/real-tool.list`, '/.\n/usr/bin/tool\n/bin/tool2\n/bin/../usr/bin/tool3\n');
   await write(root, `${d}/info/conf-pkg.list`, '/.\n/etc/local.conf\n/etc/old.conf\n');
   await write(root, `${d}/info/conf-pkg.conffiles`, '/etc/local.conf\nremove-on-upgrade /etc/old.conf\n');
   await write(root, `${d}/info/gone.list`, '/etc/gone.conf\n');
@@ -224,6 +224,9 @@ describe('dpkg database (synthetic rootfs)', () => {
     assert.equal(await db.listedPath!('/usr/lib/x86_64-linux-gnu'), undefined);
     assert.equal(await db.listedPath!('/usr/bin/dpkg'), undefined);
     assert.equal(await db.listedPath!('/usr/bin/nothing'), undefined);
+    // A listed name with ".." never becomes an archive path.
+    assert.equal(await db.listedPath!('/usr/bin/tool3'), undefined);
+    assert.ok(!(await db.filesOf('real-tool')).some((f) => f.includes('..')));
   });
 
   it('resolves absolute directory links inside the rootfs and keeps missing directories', async () => {

@@ -241,7 +241,9 @@ export class DpkgDatabase implements PackageDatabase {
       const paths = lists[k];
       let n = 0;
       for (const line of paths) {
-        if (line === '/.' || line[0] !== '/') continue;
+        // dpkg writes plain absolute paths; "." or ".." components or "//" only come from a
+        // tampered list, and would make owners and archive paths ambiguous.
+        if (line === '/.' || line[0] !== '/' || /\/\.{0,2}(\/|$)/.test(line)) continue;
         const p = this.divert(st, insts[k], line);
         paths[n++] = p;
         dirs.add(dirOf(p));
@@ -263,7 +265,8 @@ export class DpkgDatabase implements PackageDatabase {
         // Most directories are already canonical: reuse dpkg's string instead of rebuilding it.
         const c = cd === d ? p : this.joinCanon(cd, p.slice(p.lastIndexOf('/') + 1));
         if (c === p) listedCanonically.add(c);
-        else if (!aliasOnly.has(c)) aliasOnly.set(c, p);
+        // Only a plain path can name an archive member: "/lib/../etc/x" never becomes one.
+        else if (!aliasOnly.has(c) && posix.normalize(p) === p) aliasOnly.set(c, p);
         const o = owners.get(c);
         // Aliased names ("/lib/x" and "/usr/lib/x") collapse into one canonical path.
         if (!o) owners.set(c, [id]);
