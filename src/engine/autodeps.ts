@@ -377,6 +377,8 @@ class Run {
   private async addPackage(pkg: string, rule: string, pick: (file: string, elfLike: boolean) => boolean): Promise<void> {
     const { builder, fs } = this.ctx;
     for (const f of await this.db!.filesOf(pkg)) {
+      // "/lib" as libc6 lists it is the target's own layout alias, never a member.
+      if (isLayoutAlias(f)) continue;
       const st = await fs.lstat(f);
       if (!st) continue;
       if (st.isDirectory()) {

@@ -42,7 +42,9 @@ export function formatReport(plan: Plan): string {
   for (const e of plan.entries) {
     const size = e.type === 'file' ? formatBytes(e.size) : '-';
     const link = e.linkTarget ? ` -> ${e.linkTarget}` : '';
-    const pkg = e.package ? `  [${e.package}${e.rule ? `, ${e.rule}` : ''}]` : '';
+    // [package, rule]; an entry no package owns (an alternatives link, a generated file) still shows its rule.
+    const tags = [e.package, e.rule].filter(Boolean);
+    const pkg = tags.length ? `  [${tags.join(', ')}]` : '';
     out.push(`  ${e.type.padEnd(8)} ${size.padStart(10)}  ${(e.member ?? e.path).slice(1)}${e.type === 'dir' ? '/' : ''}${link}${pkg}`);
   }
   if (plan.layoutLinks.length) {
