@@ -55,8 +55,11 @@ export function formatReport(plan: Plan): string {
   if (plan.packages?.length) {
     out.push('');
     out.push(`Packages (${plan.packages.length}):`);
+    // Columns as wide as their longest cell: Debian versions run to 40 characters.
+    const nameWidth = Math.max(...plan.packages.map((p) => p.name.length));
+    const versionWidth = Math.max(...plan.packages.map((p) => (p.version ?? '').length));
     for (const p of [...plan.packages].sort((a, b) => b.bytes - a.bytes)) {
-      out.push(`  ${p.name.padEnd(40)} ${(p.version ?? '').padEnd(28)} ${formatBytes(p.bytes).padStart(10)}  ${p.files} file${p.files === 1 ? '' : 's'}`);
+      out.push(`  ${p.name.padEnd(nameWidth)}  ${(p.version ?? '').padEnd(versionWidth)}  ${formatBytes(p.bytes).padStart(10)}  ${p.files} file${p.files === 1 ? '' : 's'}`);
     }
   }
   const t = plan.totals;
