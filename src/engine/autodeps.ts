@@ -12,8 +12,9 @@
 import * as path from 'node:path';
 import type { Progress } from './archive';
 import { ComposeError, throwIfAborted } from './errors';
-import { BULKY_OPTIONAL_DATA, PATH_DIRS, INTERPRETERS, WATCHED_SYMBOLS, scriptProgram, isModuleDir, libraryStems, moduleRoot, opensModulesBy, scriptInterpreter, selectDefault, type Consumer } from './defaultRules';
+import { BULKY_OPTIONAL_DATA, PATH_DIRS, INTERPRETERS, WATCHED_SYMBOLS, isModuleDir, libraryStems, moduleRoot, opensModulesBy, scriptInterpreter, selectDefault, type Consumer } from './defaultRules';
 import { sniff } from './elf';
+import { scriptProgram } from './scripts';
 import { undefinedSymbols } from './elfSymbols';
 import { filterEntries, globMatcher, judge, resolveFilters, type FilterCategory, type FilterPolicy, type PathMatcher } from './filters';
 import type { Closure, LoaderEmulator } from './loader';
@@ -28,13 +29,13 @@ import { defaultProfile, type Profile } from './profile';
 import type { Rootfs } from './rootfs';
 import { addKeptFiles } from './profileKeep';
 
-const posix = path.posix;
-
-/** A shared object's name: libc.so.6, pam_unix.so, ld-linux-x86-64.so.2. */
-const SHARED_OBJECT = /\.so(\.[0-9][0-9.]*)?$/;
-
 import { formatBytes, type AutodepsLevel } from './units';
 export { AUTODEPS_LEVELS, type AutodepsLevel } from './units';
+
+const posix = path.posix;
+
+/** A shared object's name (libc.so.6, pam_unix.so, ld-linux-x86-64.so.2): ELF even when not executable. */
+const SHARED_OBJECT = /\.so(\.[0-9.]+)?$/;
 
 export interface AutodepsContext {
   fs: Rootfs;
@@ -104,6 +105,7 @@ class Run {
   private present = new Set<string>();
   /** Optional ELF files left out because a library they need is missing (see cannotLoad). */
   private unloadable = new Set<string>();
+  private policyOf?: { profile: Profile; policy: FilterPolicy };
   constructor(private ctx: AutodepsContext, private db: PackageDatabase | undefined, private out: AutodepsResult) {
     for (const c of ctx.closures) {
       this.targets.add(c.objects[0].real);
@@ -308,7 +310,7 @@ class Run {
         const out = { elf: false, interpreters: new Set<string>() };
         for (const f of files) {
           const st = await this.ctx.fs.lstat(f);
-          if (!st?.isFile() || ((st.mode & 0o111) === 0 && !/\.so(\.[0-9.]+)?$/.test(f))) continue;
+          if (!st?.isFile() || ((st.mode & 0o111) === 0 && !SHARED_OBJECT.test(f))) continue;
           const s = await sniff(this.ctx.fs.host(f)).catch(() => undefined);
           if (s?.kind === 'elf') return { ...out, elf: true };
           const interp = s?.kind === 'script' ? scriptInterpreter(s.head) : undefined;
@@ -359,7 +361,7 @@ class Run {
       return files.find((e) => objects.test(posix.basename(e.path)))?.path;
     }
     for (const e of files) {
-      if ((e.mode & 0o111) === 0 && !/\.so(\.[0-9.]+)?$/.test(e.path)) continue;
+      if ((e.mode & 0o111) === 0 && !SHARED_OBJECT.test(e.path)) continue;
       let found = this.imports.get(e.path);
       if (!found) {
         found = undefinedSymbols(this.ctx.fs.hostBytes(e.path), WATCHED_SYMBOLS);
@@ -385,7 +387,7 @@ class Run {
         if (rule !== 'autodeps:default' && !builder.has(f)) await builder.addNode(f, st, `directory of package ${pkg}`, { rule, package: pkg });
         continue;
       }
-      const elfLike = /\.so(\.[0-9.]+)?$/.test(f) || (st.isFile() && (st.mode & 0o111) !== 0);
+      const elfLike = SHARED_OBJECT.test(f) || (st.isFile() && (st.mode & 0o111) !== 0);
       if (!pick(f, elfLike)) continue;
       await this.addFile(pkg, f, elfLike, rule, `file of package ${pkg} (${rule})`);
     }
@@ -491,11 +493,15 @@ class Run {
 
   /** The filters, keep and prune globs in force: the profile's, with the CLI's flags applied. */
   private policy(profile: Profile): FilterPolicy {
+    // One profile per run: compile its globs once (bulkyOptional asks per package).
+    if (this.policyOf?.profile === profile) return this.policyOf.policy;
     const filters = this.ctx.filterFlags ? resolveFilters(profile.filters, { ...this.ctx.filterFlags, profileFile: !!this.ctx.profile }) : profile.filters;
     // A glob may name an entry by its rootfs path or by its archive path (see PlanEntry.member).
     const member = (p: string) => this.ctx.builder.get(p)?.member;
     const either = (m: PathMatcher): PathMatcher => (p) => m(p) || (member(p) !== undefined && m(member(p)!));
-    return { filters, keep: either(globMatcher(profile.keep)), prune: either(globMatcher(profile.prune)) };
+    const policy = { filters, keep: either(globMatcher(profile.keep)), prune: either(globMatcher(profile.prune)) };
+    this.policyOf = { profile, policy };
+    return policy;
   }
 
   /** mezzotint's `keep` also brings in what it names (see profileKeep.ts). */
@@ -522,10 +528,11 @@ class Run {
     for (const e of entries) {
       // Shared objects, their links and the loader stay canonical: the loader searches both
       // places, and a library moved apart from its links would leave them dangling.
-      if (e.member || e.type === 'hardlink' || hardlinked.has(e.path) || e.rule === 'elf' || SHARED_OBJECT.test(posix.basename(e.path))) continue;
+      if (e.member || e.type === 'hardlink' || hardlinked.has(e.path) || e.rule === 'elf' || SHARED_OBJECT.test(e.path)) continue;
       const listed = await this.db!.listedPath!(e.path);
-      const top = listed?.slice(0, listed.indexOf('/', 1));
-      if (!listed || !top || !isLayoutAlias(top)) continue;
+      // Under an alias, not the alias itself: "/lib/terminfo", never "/lib".
+      const [, top, ...rest] = listed?.split('/') ?? [];
+      if (!listed || rest.length === 0 || !isLayoutAlias(`/${top}`)) continue;
       e.member = listed;
       e.reasons.push(`in the archive at ${listed}, where its package lists it`);
     }
@@ -570,7 +577,7 @@ class Run {
       // Modules of an interpreter's tree are imported, not run (cgi.py's #! is history).
       if (INTERPRETERS.some((t) => t.trees.test(e.path))) continue;
       const s = await sniff(fs.host(e.path)).catch(() => undefined);
-      const interp = s?.kind === 'script' ? scriptProgram(s.head) : undefined;
+      const interp = s?.kind === 'script' ? await scriptProgram(fs, s.head) : undefined;
       if (!interp || /^\/(usr\/)?bin\/sh$/.test(interp) || inArchive.has(interp)) continue;
       const real = (await fs.resolve(interp).catch(() => undefined))?.path;
       if (real && inArchive.has(real)) continue;

@@ -10,7 +10,7 @@ import type { DepNode, Plan, Unresolved } from './plan';
 import { PlanBuilder } from './planBuilder';
 import type { Progress } from './archive';
 import { Rootfs } from './rootfs';
-import { parseShebang, findInPath } from './scripts';
+import { envProgramName, parseShebang, findInPath } from './scripts';
 import { applyAutodeps, type AutodepsLevel } from './autodeps';
 import type { FilterCategory } from './filters';
 import { loadProfile } from './profile';
@@ -97,8 +97,9 @@ async function targetClosures(fs: Rootfs, loader: LoaderEmulator, target: string
   const interp = await fs.resolve(sb.interpreter);
   if (!interp.stat) throw new ComposeError('input', target, `its interpreter ${sb.interpreter} does not exist in the root filesystem`);
   out.push(await loader.closure(sb.interpreter, signal));
-  if (posix.basename(sb.interpreter) === 'env' && sb.argument) {
-    const prog = await findInPath(fs, sb.argument.split(/\s+/).filter((a) => !a.startsWith('-'))[0] ?? '');
+  const envName = envProgramName(sb);
+  if (envName !== undefined) {
+    const prog = await findInPath(fs, envName);
     if (!prog) throw new ComposeError('input', target, `its interpreter "${sb.argument}" (run through env) is not in the root filesystem's PATH`);
     out.push(...(await targetClosures(fs, loader, prog, builder, signal)));
   }

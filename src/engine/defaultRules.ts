@@ -3,6 +3,7 @@
 // prove useful first) or deferred to a consumer (an interpreter, an imported symbol).
 // Pure functions of paths, so they can be tested without a rootfs.
 import * as path from 'node:path';
+import { envProgramName, parseShebang } from './scripts';
 
 const posix = path.posix;
 
@@ -84,23 +85,11 @@ export const INTERPRETERS: { name: string; trees: RegExp; objects: RegExp }[] = 
   { name: 'lua', trees: new RegExp(`^/usr/(share/lua|lib/${TRIPLET}/lua)/`), objects: /^(lua[0-9.]*|liblua[0-9.]*\.so[0-9.]*)$/ },
 ];
 
-/** The program a `#!` line runs: its path, or for `#!/usr/bin/env perl` the name "perl". */
-function shebangProgram(head: Buffer): string | undefined {
-  const line = head.subarray(2, head.includes(10) ? head.indexOf(10) : head.length).toString('latin1').trim().split(/\s+/);
-  return posix.basename(line[0] ?? '') === 'env' ? line.find((w, i) => i > 0 && !w.startsWith('-')) : line[0] || undefined;
-}
-
 /** The interpreter a `#!` line names, when it is one of INTERPRETERS (`#!/usr/bin/env perl` too). */
 export function scriptInterpreter(head: Buffer): string | undefined {
-  const prog = shebangProgram(head);
+  const sb = parseShebang(head);
+  const prog = sb && (envProgramName(sb) ?? sb.interpreter);
   return prog ? INTERPRETERS.find((t) => t.objects.test(posix.basename(prog)))?.name : undefined;
-}
-
-/** The interpreter's path a `#!` line runs; `env NAME` is looked up in /usr/bin. */
-export function scriptProgram(head: Buffer): string | undefined {
-  const prog = shebangProgram(head);
-  if (!prog) return undefined;
-  return prog.startsWith('/') ? prog : `/usr/bin/${prog}`;
 }
 
 /**

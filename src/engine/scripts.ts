@@ -27,3 +27,20 @@ export async function findInPath(fs: Rootfs, name: string): Promise<string | und
   }
   return undefined;
 }
+
+/**
+ * The name `#!/usr/bin/env NAME` runs (options skipped; "" when only options follow), or
+ * undefined when the line does not run env with an argument.
+ */
+export function envProgramName(sb: Shebang): string | undefined {
+  if (path.posix.basename(sb.interpreter) !== 'env' || !sb.argument) return undefined;
+  return sb.argument.split(/\s+/).find((a) => !a.startsWith('-')) ?? '';
+}
+
+/** The program a script runs: its interpreter, or what `env` finds in PATH (the bare name when nothing). */
+export async function scriptProgram(fs: Rootfs, head: Buffer): Promise<string | undefined> {
+  const sb = parseShebang(head);
+  if (!sb) return undefined;
+  const name = envProgramName(sb);
+  return name === undefined ? sb.interpreter : ((await findInPath(fs, name)) ?? (name || undefined));
+}
